@@ -1,0 +1,380 @@
+"""Pure-NumPy twins of every kernel in :mod:`bprop.ops`.
+
+Same function names, same signatures, same semantics.  This module is the
+oracle of the test-suite and the baseline of the benchmarks, and it is the
+``backend="numpy"`` of the models.  It favours clarity over speed, but stays
+vectorised so that "bprop vs pure NumPy" compares against honest NumPy.
+
+Conventions shared with :mod:`bprop.ops`:
+
+* float32 and float64 only; operands of one call share one dtype.
+* ``out=`` (or ``dx=``, ``dw=``, ``db=``) receives the result when given and
+  is returned; otherwise a new array is returned.
+* Row-wise ops (softmax, log_softmax, the cross-entropies) work over the last
+  axis of a 2-D array ``(batch, classes)``.
+* Losses return the mean over the batch as a Python float; their
+  ``*_backward`` returns the gradient of that mean.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")
+
+
+def _put(result, out):
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
+# --------------------------------------------------------------------------- GEMM
+def matmul(a, b, out=None):
+    """``a @ b`` for 2-D ``a`` (m, k) and ``b`` (k, n) -> (m, n)."""
+    a = np.asarray(a)
+    b = np.asarray(b)
+    return _put(a @ b, out)
+
+
+def gemm(a, b, c=None, alpha=1.0, beta=0.0, trans_a=False, trans_b=False):
+    """``c = alpha * op(a) @ op(b) + beta * c``, op = transpose when asked.
+
+    When ``c`` is None a new array is returned and ``beta`` is ignored;
+    otherwise ``c`` is updated in place and returned.  ``beta == 0`` never
+    reads ``c`` (NaN in ``c`` does not propagate), as in BLAS.
+    """
+    a = np.asarray(a)
+    b = np.asarray(b)
+    opa = a.T if trans_a else a
+    opb = b.T if trans_b else b
+    prod = opa @ opb
+    if alpha != 1.0:
+        prod = prod * prod.dtype.type(alpha)
+    if c is None:
+        return prod
+    if beta == 0.0:
+        c[...] = prod
+    else:
+        c[...] = prod + c.dtype.type(beta) * c
+    return c
+
+
+# --------------------------------------------------------------------------- bias
+def add_bias(x, b, out=None):
+    """``x + b`` with x (n, m) and b (m,)."""
+    return _put(np.asarray(x) + np.asarray(b), out)
+
+
+def bias_grad(dy, out=None):
+    """Sum of ``dy`` (n, m) over the batch axis -> (m,)."""
+    return _put(np.asarray(dy).sum(axis=0), out)
+
+
+# --------------------------------------------------------------------------- activations
+def relu(x, out=None):
+    x = np.asarray(x)
+    return _put(np.maximum(x, x.dtype.type(0)), out)
+
+
+def relu_backward(dy, x, out=None):
+    """Gradient of relu; ``x`` may be the input or the output (same sign)."""
+    dy = np.asarray(dy)
+    x = np.asarray(x)
+    return _put(np.where(x > 0, dy, dy.dtype.type(0)), out)
+
+
+def leaky_relu(x, alpha=0.2, out=None):
+    x = np.asarray(x)
+    return _put(np.where(x > 0, x, x * x.dtype.type(alpha)), out)
+
+
+def leaky_relu_backward(dy, x, alpha=0.2, out=None):
+    """Gradient of leaky_relu; ``x`` may be the input or the output (alpha >= 0)."""
+    dy = np.asarray(dy)
+    x = np.asarray(x)
+    return _put(np.where(x > 0, dy, dy * dy.dtype.type(alpha)), out)
+
+
+def sigmoid(x, out=None):
+    """Logistic function, stable for large |x| (no overflow warnings)."""
+    x = np.asarray(x)
+    one = x.dtype.type(1)
+    e = np.exp(-np.abs(x))
+    return _put(np.where(x >= 0, one / (one + e), e / (one + e)), out)
+
+
+def sigmoid_backward(dy, y, out=None):
+    """Gradient of sigmoid from its *output* ``y``."""
+    dy = np.asarray(dy)
+    y = np.asarray(y)
+    return _put(dy * y * (y.dtype.type(1) - y), out)
+
+
+def tanh(x, out=None):
+    return _put(np.tanh(np.asarray(x)), out)
+
+
+def tanh_backward(dy, y, out=None):
+    """Gradient of tanh from its *output* ``y``."""
+    dy = np.asarray(dy)
+    y = np.asarray(y)
+    return _put(dy * (y.dtype.type(1) - y * y), out)
+
+
+def gelu(x, out=None):
+    """GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    x = np.asarray(x)
+    t = x.dtype.type
+    inner = t(_SQRT_2_OVER_PI) * (x + t(_GELU_C) * x * x * x)
+    return _put(t(0.5) * x * (t(1) + np.tanh(inner)), out)
+
+
+def gelu_backward(dy, x, out=None):
+    """Gradient of gelu (tanh approximation) from its *input* ``x``."""
+    dy = np.asarray(dy)
+    x = np.asarray(x)
+    t = x.dtype.type
+    inner = t(_SQRT_2_OVER_PI) * (x + t(_GELU_C) * x * x * x)
+    th = np.tanh(inner)
+    dinner = t(_SQRT_2_OVER_PI) * (t(1) + t(3 * _GELU_C) * x * x)
+    grad = t(0.5) * (t(1) + th) + t(0.5) * x * (t(1) - th * th) * dinner
+    return _put(dy * grad, out)
+
+
+def softmax(x, out=None):
+    """Softmax over the last axis of a 2-D array, stable for huge logits."""
+    x = np.asarray(x)
+    if x.shape[-1] == 0:
+        return _put(np.empty_like(x), out)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return _put(e / e.sum(axis=-1, keepdims=True), out)
+
+
+def softmax_backward(dy, y, out=None):
+    """Gradient of softmax from its *output* ``y``: y * (dy - sum(dy * y))."""
+    dy = np.asarray(dy)
+    y = np.asarray(y)
+    return _put(y * (dy - (dy * y).sum(axis=-1, keepdims=True)), out)
+
+
+def log_softmax(x, out=None):
+    """Log-softmax over the last axis of a 2-D array, stable for huge logits."""
+    x = np.asarray(x)
+    if x.shape[-1] == 0:
+        return _put(np.empty_like(x), out)
+    s = x - x.max(axis=-1, keepdims=True)
+    return _put(s - np.log(np.exp(s).sum(axis=-1, keepdims=True)), out)
+
+
+def log_softmax_backward(dy, y, out=None):
+    """Gradient of log_softmax from its *output* ``y``: dy - exp(y) * sum(dy)."""
+    dy = np.asarray(dy)
+    y = np.asarray(y)
+    return _put(dy - np.exp(y) * dy.sum(axis=-1, keepdims=True), out)
+
+
+_ACT_FORWARD = {
+    "relu": relu,
+    "leaky_relu": leaky_relu,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "gelu": gelu,
+    "softmax": softmax,
+}
+_ACT_BACKWARD = {
+    "relu": relu_backward,
+    "leaky_relu": leaky_relu_backward,
+    "sigmoid": sigmoid_backward,
+    "tanh": tanh_backward,
+    "gelu": gelu_backward,
+    "softmax": softmax_backward,
+}
+
+
+def _activation_name(activation):
+    name = "linear" if activation is None else activation
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            "activation: expected one of %s or None, got %r" % (", ".join(ACTIVATIONS), activation)
+        )
+    return name
+
+
+# --------------------------------------------------------------------------- losses
+def _check_labels(labels, n, classes):
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise ValueError("labels: expected shape (%d,), got %s" % (n, labels.shape))
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(
+            "labels: expected integers in [0, %d), got values in [%d, %d]"
+            % (classes, labels.min(), labels.max())
+        )
+    return labels.astype(np.intp, copy=False)
+
+
+def _targets_as_probabilities(logits, labels):
+    """Integer labels -> one-hot rows; float targets pass through."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind in "iu":
+        idx = _check_labels(labels, logits.shape[0], logits.shape[1])
+        onehot = np.zeros_like(logits)
+        onehot[np.arange(logits.shape[0]), idx] = 1
+        return onehot
+    return labels
+
+
+def mse(y_pred, y_true):
+    """Mean squared error over all elements (Keras: mean over the last axis, then the batch)."""
+    y_pred = np.asarray(y_pred)
+    y_true = np.asarray(y_true)
+    if y_pred.size == 0:
+        return 0.0
+    d = y_pred - y_true
+    return float(np.mean(d * d))
+
+
+def mse_backward(y_pred, y_true, out=None):
+    y_pred = np.asarray(y_pred)
+    y_true = np.asarray(y_true)
+    n = max(y_pred.size, 1)
+    return _put((y_pred - y_true) * y_pred.dtype.type(2.0 / n), out)
+
+
+def softmax_cross_entropy(logits, labels):
+    """Mean over the batch of -log softmax(logits)[target].
+
+    ``labels`` is either integer class indices of shape (n,) (sparse) or
+    float targets (one-hot or probabilities) of the logits' shape.
+    """
+    logits = np.asarray(logits)
+    n = logits.shape[0]
+    if n == 0:
+        return 0.0
+    target = _targets_as_probabilities(logits, labels)
+    return float(-(target * log_softmax(logits)).sum() / n)
+
+
+def softmax_cross_entropy_backward(logits, labels, out=None):
+    """Gradient wrt the logits: (softmax(logits) - target) / n."""
+    logits = np.asarray(logits)
+    n = max(logits.shape[0], 1)
+    target = _targets_as_probabilities(logits, labels)
+    return _put((softmax(logits) - target) * logits.dtype.type(1.0 / n), out)
+
+
+def binary_cross_entropy(logits, targets):
+    """Mean over all elements of the logistic loss from logits (stable)."""
+    z = np.asarray(logits)
+    t = np.asarray(targets)
+    if z.size == 0:
+        return 0.0
+    loss = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
+    return float(loss.mean())
+
+
+def binary_cross_entropy_backward(logits, targets, out=None):
+    """Gradient wrt the logits: (sigmoid(z) - t) / size."""
+    z = np.asarray(logits)
+    t = np.asarray(targets)
+    n = max(z.size, 1)
+    return _put((sigmoid(z) - t) * z.dtype.type(1.0 / n), out)
+
+
+# --------------------------------------------------------------------------- fused dense layer
+def dense_forward(x, w, b=None, activation=None, out=None):
+    """``act(x @ w + b)`` for x (n, k), w (k, m), b (m,) or None.
+
+    activation: None/"linear", "relu", "leaky_relu" (alpha 0.2), "sigmoid",
+    "tanh", "gelu" or "softmax".
+    """
+    name = _activation_name(activation)
+    z = np.asarray(x) @ np.asarray(w)
+    if b is not None:
+        z = z + np.asarray(b)
+    if name != "linear":
+        z = _ACT_FORWARD[name](z)
+    return _put(z, out)
+
+
+def dense_backward(dy, x, w, z_or_y=None, activation=None, dx=None, dw=None, db=None,
+                   need_dx=True):
+    """Backward of :func:`dense_forward`; returns ``(dx, dw, db)``.
+
+    ``z_or_y`` is the activation's *output* for relu, leaky_relu, sigmoid,
+    tanh and softmax, its *input* (pre-activation) for gelu, and is ignored
+    for linear.  ``dx`` is None when ``need_dx`` is False (first layer).
+    """
+    name = _activation_name(activation)
+    dy = np.asarray(dy)
+    if name == "linear":
+        dz = dy
+    else:
+        if z_or_y is None:
+            raise ValueError("z_or_y: required for activation %r, got None" % name)
+        dz = _ACT_BACKWARD[name](dy, np.asarray(z_or_y))
+    x = np.asarray(x)
+    w = np.asarray(w)
+    dw_v = _put(x.T @ dz, dw)
+    db_v = _put(dz.sum(axis=0), db)
+    dx_v = _put(dz @ w.T, dx) if need_dx else None
+    return dx_v, dw_v, db_v
+
+
+# --------------------------------------------------------------------------- optimizer updates (in place)
+def sgd_update(param, grad, lr, momentum=0.0, nesterov=False, velocity=None):
+    """Keras SGD: v = m v - lr g; p += v (nesterov: p += m v - lr g).
+
+    With momentum 0, ``p -= lr g`` and ``velocity`` may be None.
+    """
+    t = param.dtype.type
+    if momentum == 0.0:
+        param -= t(lr) * grad
+        return param
+    velocity *= t(momentum)
+    velocity -= t(lr) * grad
+    if nesterov:
+        param += t(momentum) * velocity - t(lr) * grad
+    else:
+        param += velocity
+    return param
+
+
+def rmsprop_update(param, grad, sq_avg, lr, rho=0.9, eps=1e-7):
+    """Keras RMSprop: s = rho s + (1 - rho) g^2; p -= lr g / sqrt(s + eps)."""
+    t = param.dtype.type
+    sq_avg *= t(rho)
+    sq_avg += t(1 - rho) * grad * grad
+    param -= t(lr) * grad / np.sqrt(sq_avg + t(eps))
+    return param
+
+
+def adam_update(param, grad, m, v, lr, step, beta1=0.9, beta2=0.999, eps=1e-7,
+                weight_decay=0.0):
+    """Keras Adam (``step`` counts from 1), with decoupled weight decay (AdamW).
+
+    p -= lr * wd * p (when wd > 0); m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
+    p -= lr_t * m / (sqrt(v) + eps) with lr_t = lr sqrt(1 - b2^t) / (1 - b1^t).
+    """
+    t = param.dtype.type
+    if weight_decay:
+        param -= t(lr * weight_decay) * param
+    m += (grad - m) * t(1 - beta1)
+    v += (grad * grad - v) * t(1 - beta2)
+    lr_t = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
+    param -= t(lr_t) * m / (np.sqrt(v) + t(eps))
+    return param
+
+
+def adagrad_update(param, grad, accum, lr, eps=1e-7):
+    """Keras Adagrad: a += g^2; p -= lr g / sqrt(a + eps)."""
+    t = param.dtype.type
+    accum += grad * grad
+    param -= t(lr) * grad / np.sqrt(accum + t(eps))
+    return param

@@ -1,0 +1,121 @@
+"""Shared fixtures of the test-suite.
+
+* ``rng``: a fresh, fixed-seed ``numpy.random.Generator`` per test.
+* ``dtype``: parametrises a test over float32 and float64.
+* ``tol``: the value tolerance of ``dtype`` against ``bprop.reference``
+  (see ``TOLERANCES`` for why these numbers).
+* ``relayout``: ``relayout(x, layout)`` returns an array with ``x``'s
+  values in another memory layout.  A test taking an argument named
+  ``layout``, ``layout_a`` or ``layout_b`` is parametrised over ``LAYOUTS``.
+* ``both_thread_counts``: ``run(fn, counts=(1, 2, 4))`` calls ``fn()`` once
+  per thread count and returns the results; the previous count is restored.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+try:  # hypothesis is in the ``test`` extra; only test_ops_properties needs it
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover
+    settings = None
+else:
+    # Deadlines are meaningless on a shared 2-core machine; keep examples few
+    # so the property tests stay a few seconds in total.
+    settings.register_profile(
+        "bprop", deadline=None, max_examples=40,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.load_profile("bprop")
+
+# Tolerances of bprop.ops against bprop.reference on inputs of order one.
+# float64: 1e-12 relative is ~4500 ulp: room for a different summation order
+# (GEMM over k <= 300 terms errs by <= k * 1.1e-16) and for libm vs NumPy
+# transcendentals (1-2 ulp); atol covers results that cancel to ~0.
+# float32: 1e-5 relative is ~80 ulp at 1 (float32 eps 1.2e-7), for the same
+# reasons; atol 1e-6 covers cancellation (gelu near -3, softmax_backward).
+TOLERANCES = {
+    np.dtype(np.float64): {"rtol": 1e-12, "atol": 1e-14},
+    np.dtype(np.float32): {"rtol": 1e-5, "atol": 1e-6},
+}
+
+LAYOUTS = ("C", "T", "rows2", "cols1", "rev")
+
+
+def relayout(x, layout):
+    """``x``'s values with a different memory layout.
+
+    "C": C-contiguous; "T": Fortran-ordered (the ``.T`` of a C array);
+    "rows2": every other row of a taller array (``big[::2]``);
+    "cols1": columns 1: of a wider array (``big[:, 1:]``, 1-D: offset by one);
+    "rev": negative strides (``big[::-1]``).  The elements skipped by a
+    strided view are NaN, so a kernel reading them is caught.
+    """
+    x = np.ascontiguousarray(x)
+    if layout == "C":
+        return x
+    if layout == "T":
+        return np.ascontiguousarray(x.T).T
+    if layout == "rows2":
+        if x.ndim == 0:
+            return x
+        big = np.full((2 * x.shape[0],) + x.shape[1:], np.nan, dtype=x.dtype)
+        big[::2] = x
+        return big[::2]
+    if layout == "cols1":
+        if x.ndim == 0:
+            return x
+        big = np.full(x.shape[:-1] + (x.shape[-1] + 1,), np.nan, dtype=x.dtype)
+        big[..., 1:] = x
+        return big[..., 1:]
+    if layout == "rev":
+        if x.ndim == 0:
+            return x
+        return x[::-1].copy()[::-1]
+    raise ValueError("layout: expected one of %s, got %r" % (LAYOUTS, layout))
+
+
+def pytest_generate_tests(metafunc):
+    for name in ("layout", "layout_a", "layout_b"):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, LAYOUTS)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20251123)
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
+def dtype(request):
+    return np.dtype(request.param)
+
+
+@pytest.fixture
+def tol(dtype):
+    return dict(TOLERANCES[dtype])
+
+
+@pytest.fixture(name="relayout")
+def relayout_fixture():
+    return relayout
+
+
+@pytest.fixture
+def both_thread_counts():
+    import bprop
+
+    previous = bprop.get_num_threads()
+
+    def run(fn, counts=(1, 2, 4)):
+        results = []
+        try:
+            for n in counts:
+                bprop.set_num_threads(n)
+                results.append(fn())
+        finally:
+            bprop.set_num_threads(previous)
+        return results
+
+    yield run
+    bprop.set_num_threads(previous)

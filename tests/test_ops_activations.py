@@ -1,0 +1,176 @@
+"""Elementwise activations and their backward: relu, leaky_relu, sigmoid, tanh, gelu.
+
+Values against bprop.reference (tolerances: conftest.TOLERANCES; sigmoid,
+tanh and gelu call libm's exp/tanh, 1-2 ulp from NumPy's, well inside them),
+layouts, zero sizes, out=, float64 gradient checks, extreme inputs.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bprop import ops
+from bprop import reference as ref
+from bprop.testing import gradcheck
+
+# name -> (kwargs, whether *_backward takes the input "x" or the output "y")
+ACTS = {
+    "relu": ({}, "x"),
+    "leaky_relu": ({"alpha": 0.1}, "x"),
+    "sigmoid": ({}, "y"),
+    "tanh": ({}, "y"),
+    "gelu": ({}, "x"),
+}
+NAMES = sorted(ACTS)
+SHAPES = [(0,), (1,), (17,), (0, 5), (5, 0), (4, 7), (2, 3, 5), (300, 70)]
+
+
+def fwd(name):
+    return getattr(ops, name), getattr(ref, name), ACTS[name][0]
+
+
+def bwd_arg(name, x, kwargs, module=ref):
+    """What ``name_backward`` takes: the input x or the output act(x)."""
+    return x if ACTS[name][1] == "x" else getattr(module, name)(x, **kwargs)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_matches_reference(rng, dtype, tol, name, shape):
+    op, twin, kw = fwd(name)
+    x = (3 * rng.standard_normal(shape)).astype(dtype)
+    got = op(x, **kw)
+    assert isinstance(got, np.ndarray) and got.dtype == dtype and got.shape == shape
+    np.testing.assert_allclose(got, twin(x, **kw), **tol)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_matches_reference(rng, dtype, tol, name, shape):
+    kw = ACTS[name][0]
+    x = (3 * rng.standard_normal(shape)).astype(dtype)
+    dy = rng.standard_normal(shape).astype(dtype)
+    arg = bwd_arg(name, x, kw)
+    got = getattr(ops, name + "_backward")(dy, arg, **kw)
+    assert got.dtype == dtype and got.shape == shape
+    np.testing.assert_allclose(got, getattr(ref, name + "_backward")(dy, arg, **kw), **tol)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_layouts(rng, dtype, tol, relayout, name, layout_a, layout_b):
+    kw = ACTS[name][0]
+    x = (3 * rng.standard_normal((19, 11))).astype(dtype)
+    dy = rng.standard_normal((19, 11)).astype(dtype)
+    np.testing.assert_allclose(getattr(ops, name)(relayout(x, layout_a), **kw),
+                               getattr(ref, name)(x, **kw), **tol)
+    arg = bwd_arg(name, x, kw)
+    got = getattr(ops, name + "_backward")(relayout(dy, layout_a), relayout(arg, layout_b), **kw)
+    np.testing.assert_allclose(got, getattr(ref, name + "_backward")(dy, arg, **kw), **tol)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_out_is_filled_and_returned_and_may_be_the_input(rng, dtype, tol, name):
+    kw = ACTS[name][0]
+    x = (3 * rng.standard_normal((8, 9))).astype(dtype)
+    want = getattr(ref, name)(x, **kw)
+    out = np.full_like(x, np.nan)
+    assert getattr(ops, name)(x, out=out, **kw) is out
+    np.testing.assert_allclose(out, want, **tol)
+    inplace = x.copy()
+    assert getattr(ops, name)(inplace, out=inplace, **kw) is inplace
+    np.testing.assert_allclose(inplace, want, **tol)
+    # backward into out=, and in place over dy
+    dy = rng.standard_normal((8, 9)).astype(dtype)
+    arg = bwd_arg(name, x, kw)
+    want_b = getattr(ref, name + "_backward")(dy, arg, **kw)
+    out = np.full_like(x, np.nan)
+    assert getattr(ops, name + "_backward")(dy, arg, out=out, **kw) is out
+    np.testing.assert_allclose(out, want_b, **tol)
+    dy2 = dy.copy()
+    assert getattr(ops, name + "_backward")(dy2, arg, out=dy2, **kw) is dy2
+    np.testing.assert_allclose(dy2, want_b, **tol)
+
+
+# ----------------------------------------------------------------- gradients (float64)
+def away_from_kink(x):
+    """relu/leaky_relu are not differentiable at 0: keep |x| >= 0.05."""
+    return np.where(np.abs(x) < 0.05, 0.5, x)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_gradcheck(rng, name):
+    kw = ACTS[name][0]
+    x = away_from_kink(2 * rng.standard_normal((4, 6)))
+    op = getattr(ops, name)
+    back = getattr(ops, name + "_backward")
+
+    def analytic(g, x):
+        return back(g, bwd_arg(name, x, kw, module=ops), **kw)
+
+    assert gradcheck(lambda v: op(v, **kw), [x], analytic)
+
+
+def test_relu_backward_accepts_input_or_output(rng, dtype):
+    x = rng.standard_normal((6, 7)).astype(dtype)
+    dy = rng.standard_normal((6, 7)).astype(dtype)
+    via_x = ops.relu_backward(dy, x)
+    np.testing.assert_array_equal(via_x, ops.relu_backward(dy, ops.relu(x)))
+    np.testing.assert_array_equal(via_x, np.where(x > 0, dy, 0))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.01, 0.2, 1.0])
+def test_leaky_relu_alpha_hand_computed(alpha):
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
+    np.testing.assert_allclose(ops.leaky_relu(x, alpha=alpha),
+                               [-2 * alpha, -0.5 * alpha, 0.0, 0.5, 3.0], rtol=1e-15)
+    dy = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    np.testing.assert_allclose(ops.leaky_relu_backward(dy, x, alpha=alpha),
+                               [alpha, 2 * alpha, 3 * alpha, 4.0, 5.0], rtol=1e-15)
+
+
+def test_leaky_relu_default_alpha_is_keras_0_2():
+    np.testing.assert_allclose(ops.leaky_relu(np.array([-1.0, 1.0])), [-0.2, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(ops.leaky_relu_backward(np.ones(2), np.array([-1.0, 1.0])),
+                               [0.2, 1.0], rtol=1e-15)
+
+
+def test_closed_forms_at_known_points():
+    x = np.array([0.0, 1.0, -1.0])
+    np.testing.assert_allclose(ops.sigmoid(x), [0.5, 1 / (1 + np.e ** -1), 1 / (1 + np.e)],
+                               rtol=1e-15)
+    np.testing.assert_allclose(ops.tanh(x), [0.0, np.tanh(1.0), -np.tanh(1.0)], rtol=1e-15)
+    # gelu(1) = 0.5 (1 + tanh(sqrt(2/pi) * 1.044715))
+    g1 = 0.5 * (1 + np.tanh(np.sqrt(2 / np.pi) * 1.044715))
+    np.testing.assert_allclose(ops.gelu(x), [0.0, g1, -1 + g1], rtol=1e-14)
+    np.testing.assert_allclose(ops.gelu_backward(np.ones(1), np.zeros(1)), [0.5], rtol=1e-15)
+
+
+# ----------------------------------------------------------------- extremes
+def test_sigmoid_saturates_without_overflow(dtype):
+    x = np.array([-1000.0, -100.0, 100.0, 1000.0], dtype)
+    y = ops.sigmoid(x)
+    assert np.all(np.isfinite(y))
+    assert y[0] == 0.0 and y[3] == 1.0 and y[2] == 1.0
+    assert 0.0 <= y[1] < 1e-40
+    d = ops.sigmoid_backward(np.ones(4, dtype), y)
+    assert np.all(np.isfinite(d)) and d[0] == 0.0 and d[3] == 0.0
+
+
+def test_tanh_and_gelu_saturate(dtype):
+    x = np.array([-1000.0, -30.0, 30.0, 1000.0], dtype)
+    np.testing.assert_array_equal(ops.tanh(x), [-1.0, -1.0, 1.0, 1.0])
+    g = ops.gelu(x)
+    assert np.all(np.isfinite(g))
+    np.testing.assert_array_equal(g, [0.0, 0.0, 30.0, 1000.0])
+    d = ops.gelu_backward(np.ones(4, dtype), x)
+    np.testing.assert_array_equal(d, [0.0, 0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nan_propagates_through_forward(dtype, name):
+    # a diverging network must show NaN, not have it silently clamped away
+    kw = ACTS[name][0]
+    x = np.array([np.nan, 1.0, -1.0], dtype)
+    got = getattr(ops, name)(x, **kw)
+    assert np.isnan(got[0])
+    np.testing.assert_allclose(got[1:], getattr(ref, name)(x[1:], **kw), rtol=1e-6)

@@ -13,3 +13,5 @@ from .ops import build_info, get_num_threads, set_num_threads
 from .variables import Variable
 
 # --- exports added by the package's areas (one block each) -----------------
+from . import testing  # H-ops-tests: gradcheck, numeric_gradient
+from . import utils, initializers, optimizers, metrics, callbacks  # H-train-support

@@ -76,4 +76,4 @@ def get_backend(backend=None):
 def backend_name(module):
     """``"numpy"`` for ``bprop.reference``, ``"core"`` otherwise (for configs)."""
     name = getattr(module, "__name__", "")
-    return "numpy" if name.endswith("reference") else "core"
+    return "numpy" if isinstance(name, str) and name.endswith("reference") else "core"

@@ -129,7 +129,7 @@ class Optimizer:
     def set_backend(self, backend):
         """Use ``bprop.ops`` (None/"core") or ``bprop.reference`` ("numpy") from now on."""
         self._backend = utils.get_backend(backend)
-        self._backend_spec = utils.backend_name(self._backend)
+        self._backend_spec = self._backend
         return self
 
     # ------------------------------------------------------------ slots

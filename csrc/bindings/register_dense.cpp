@@ -1,0 +1,120 @@
+// The fused dense layer kernels.
+#include "../core/dense.hpp"
+#include "checks.hpp"
+
+namespace bprop_py {
+namespace {
+
+using bprop::Act;
+
+struct DenseArgs {
+    py::array x, w;
+    DType dt;
+    index_t n, k, m;
+};
+
+DenseArgs dense_args(py::handle x_obj, py::handle w_obj) {
+    py::array x = float_arg(x_obj, "x");
+    const DType dt = float_dtype(x, "x");
+    py::array w = float_arg(w_obj, "w", dt, "x");
+    require_ndim(x, 2, "x");
+    require_ndim(w, 2, "w");
+    if (x.shape(1) != w.shape(0))
+        throw py::value_error("x, w: x has " + std::to_string(x.shape(1)) + " columns but w has " +
+                              std::to_string(w.shape(0)) + " rows (x " + shape_str(x) + ", w " + shape_str(w) + ")");
+    return {x, w, dt, x.shape(0), x.shape(1), w.shape(1)};
+}
+
+py::array bias_arg(py::handle b_obj, const DenseArgs& a, const char* name) {
+    py::array b = c_contiguous(float_arg(b_obj, name, a.dt, "x"));
+    if (b.ndim() != 1 || b.shape(0) != a.m)
+        throw py::value_error(std::string(name) + ": expected shape (" + std::to_string(a.m) +
+                              ",) to match the columns of w " + shape_str(a.w) + ", got " + shape_str(b));
+    return b;
+}
+
+py::array dense_forward(py::handle x_obj, py::handle w_obj, py::handle b_obj, py::handle act_obj,
+                        py::handle out_obj) {
+    DenseArgs a = dense_args(x_obj, w_obj);
+    const Act act = parse_activation(act_obj);
+    py::array b;
+    if (!b_obj.is_none()) b = bias_arg(b_obj, a, "b");
+    py::array y = output(out_obj, "out", {a.n, a.m}, a.dt, {{&a.x, "x"}, {&a.w, "w"}, {b ? &b : nullptr, "b"}},
+                         false);
+    dispatch(a.dt, [&](auto tag) {
+        using T = decltype(tag);
+        const auto xr = matrix_ref<T>(a.x);
+        const auto wr = matrix_ref<T>(a.w);
+        const T* bp = b ? static_cast<const T*>(b.data()) : nullptr;
+        T* yp = static_cast<T*>(y.mutable_data());
+        py::gil_scoped_release nogil;
+        bprop::dense_forward<T>(a.n, a.k, a.m, xr, wr, bp, act, yp);
+        return 0;
+    });
+    return y;
+}
+
+py::tuple dense_backward(py::handle dy_obj, py::handle x_obj, py::handle w_obj, py::handle zy_obj,
+                         py::handle act_obj, py::handle dx_obj, py::handle dw_obj, py::handle db_obj,
+                         bool need_dx) {
+    DenseArgs a = dense_args(x_obj, w_obj);
+    const Act act = parse_activation(act_obj);
+    py::array dy = c_contiguous(float_arg(dy_obj, "dy", a.dt, "x"));
+    const std::vector<py::ssize_t> y_shape{a.n, a.m};
+    if (shape_of(dy) != y_shape)
+        throw py::value_error("dy: expected shape " + shape_str(y_shape) + " (rows of x, columns of w), got " +
+                              shape_str(dy));
+    py::array zy;
+    if (act != Act::linear) {
+        if (zy_obj.is_none())
+            throw py::value_error("z_or_y: required for activation '" + act_obj.cast<std::string>() + "', got None");
+        zy = c_contiguous(float_arg(zy_obj, "z_or_y", a.dt, "x"));
+        require_same_shape(zy, "z_or_y", dy, "dy");
+    }
+    const Input ins[] = {{&dy, "dy"}, {&a.x, "x"}, {&a.w, "w"}, {zy ? &zy : nullptr, "z_or_y"}};
+    auto out = [&](py::handle o, const char* name, std::vector<py::ssize_t> shape) {
+        return output(o, name, shape, a.dt, {ins[0], ins[1], ins[2], ins[3]}, false);
+    };
+    py::array dx = need_dx ? out(dx_obj, "dx", {a.n, a.k}) : py::array();
+    py::array dw = out(dw_obj, "dw", {a.k, a.m});
+    py::array db = out(db_obj, "db", {a.m});
+    if (need_dx && (overlaps(dx, dw) || overlaps(dx, db)))
+        throw py::value_error("dx: must not overlap dw or db");
+    if (overlaps(dw, db)) throw py::value_error("dw: must not overlap db");
+    dispatch(a.dt, [&](auto tag) {
+        using T = decltype(tag);
+        const auto xr = matrix_ref<T>(a.x);
+        const auto wr = matrix_ref<T>(a.w);
+        const T* g = static_cast<const T*>(dy.data());
+        const T* zp = zy ? static_cast<const T*>(zy.data()) : nullptr;
+        T* dxp = need_dx ? static_cast<T*>(dx.mutable_data()) : nullptr;
+        T* dwp = static_cast<T*>(dw.mutable_data());
+        T* dbp = static_cast<T*>(db.mutable_data());
+        py::gil_scoped_release nogil;
+        bprop::dense_backward<T>(a.n, a.k, a.m, g, xr, wr, zp, act, dxp, dwp, dbp);
+        return 0;
+    });
+    return py::make_tuple(need_dx ? py::object(dx) : py::object(py::none()), dw, db);
+}
+
+}  // namespace
+
+void register_dense(py::module_& m) {
+    const auto none = py::none();
+    m.def("dense_forward", &dense_forward, py::arg("x"), py::arg("w"), py::arg("b") = none,
+          py::arg("activation") = none, py::arg("out") = none,
+          "dense_forward(x, w, b=None, activation=None, out=None) -> ndarray\n\n"
+          "act(x @ w + b) for x (n, k), w (k, m), b (m,): one GEMM whose epilogue adds\n"
+          "the bias and applies the activation (linear, relu, leaky_relu (slope 0.2),\n"
+          "sigmoid, tanh, gelu; softmax as a row-wise pass after).");
+    m.def("dense_backward", &dense_backward, py::arg("dy"), py::arg("x"), py::arg("w"),
+          py::arg("z_or_y") = none, py::arg("activation") = none, py::arg("dx") = none,
+          py::arg("dw") = none, py::arg("db") = none, py::arg("need_dx") = true,
+          "dense_backward(dy, x, w, z_or_y=None, activation=None, dx=None, dw=None, db=None,\n"
+          "               need_dx=True) -> (dx, dw, db)\n\n"
+          "Backward of dense_forward.  z_or_y is the activation's output for relu,\n"
+          "leaky_relu, sigmoid, tanh and softmax, its input for gelu, unused for linear.\n"
+          "dx is None when need_dx is False.");
+}
+
+}  // namespace bprop_py

@@ -1,0 +1,112 @@
+// Element formulas of the activations and their derivatives, inline so
+// that both the elementwise kernels and GEMM's epilogue use one definition.
+// The loops here are serial: callers parallelise over rows or chunks.
+#pragma once
+
+#include <cmath>
+
+#include "activation_kind.hpp"
+#include "common.hpp"
+
+namespace bprop {
+
+namespace act_detail {
+
+constexpr double kSqrt2OverPi = 0.79788456080286535587989211986876;
+constexpr double kGeluC = 0.044715;
+
+template <typename T>
+inline T sigmoid(T x) {
+    // Never exponentiates a positive number: no overflow for |x| large.
+    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+    const T e = std::exp(x);
+    return e / (T(1) + e);
+}
+
+template <typename T>
+inline T gelu(T x) {
+    const T inner = T(kSqrt2OverPi) * (x + T(kGeluC) * x * x * x);
+    return T(0.5) * x * (T(1) + std::tanh(inner));
+}
+
+template <typename T>
+inline T gelu_grad(T x) {
+    const T inner = T(kSqrt2OverPi) * (x + T(kGeluC) * x * x * x);
+    const T th = std::tanh(inner);
+    const T dinner = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluC) * x * x);
+    return T(0.5) * (T(1) + th) + T(0.5) * x * (T(1) - th * th) * dinner;
+}
+
+}  // namespace act_detail
+
+// y = act(x) elementwise for n values (softmax excluded: it is row-wise).
+template <typename T>
+inline void activation_forward_span(Act act, const T* x, T* y, index_t n, T alpha) {
+    switch (act) {
+        case Act::linear:
+            if (x != y)
+                for (index_t i = 0; i < n; ++i) y[i] = x[i];
+            break;
+        case Act::relu:
+#pragma omp simd
+            for (index_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+            break;
+        case Act::leaky_relu:
+#pragma omp simd
+            for (index_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : alpha * x[i];
+            break;
+        case Act::sigmoid:
+            for (index_t i = 0; i < n; ++i) y[i] = act_detail::sigmoid(x[i]);
+            break;
+        case Act::tanh:
+            for (index_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+            break;
+        case Act::gelu:
+            for (index_t i = 0; i < n; ++i) y[i] = act_detail::gelu(x[i]);
+            break;
+        case Act::softmax:
+            break;  // row-wise: see softmax.hpp
+    }
+}
+
+template <typename T>
+inline void activation_forward_inplace(Act act, T* row, index_t n, T alpha) {
+    activation_forward_span(act, row, row, n, alpha);
+}
+
+// dx = dy * act'(.) for n values.  `z_or_y` is the activation's output for
+// relu, leaky_relu (alpha >= 0), sigmoid and tanh, its input for gelu, and
+// unused for linear.
+template <typename T>
+inline void activation_backward_span(Act act, const T* dy, const T* z_or_y, T* dx, index_t n,
+                                     T alpha) {
+    switch (act) {
+        case Act::linear:
+            if (dy != dx)
+                for (index_t i = 0; i < n; ++i) dx[i] = dy[i];
+            break;
+        case Act::relu:
+#pragma omp simd
+            for (index_t i = 0; i < n; ++i) dx[i] = z_or_y[i] > T(0) ? dy[i] : T(0);
+            break;
+        case Act::leaky_relu:
+#pragma omp simd
+            for (index_t i = 0; i < n; ++i) dx[i] = z_or_y[i] > T(0) ? dy[i] : alpha * dy[i];
+            break;
+        case Act::sigmoid:
+#pragma omp simd
+            for (index_t i = 0; i < n; ++i) dx[i] = dy[i] * z_or_y[i] * (T(1) - z_or_y[i]);
+            break;
+        case Act::tanh:
+#pragma omp simd
+            for (index_t i = 0; i < n; ++i) dx[i] = dy[i] * (T(1) - z_or_y[i] * z_or_y[i]);
+            break;
+        case Act::gelu:
+            for (index_t i = 0; i < n; ++i) dx[i] = dy[i] * act_detail::gelu_grad(z_or_y[i]);
+            break;
+        case Act::softmax:
+            break;  // row-wise: see softmax.hpp
+    }
+}
+
+}  // namespace bprop

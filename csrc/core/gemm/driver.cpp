@@ -1,0 +1,115 @@
+// The five loops of GEMM (after BLIS): JC over NC-wide column blocks of C,
+// PC over KC-deep slices of K (+ pack B), IC over MC-tall row blocks (+ pack
+// A), then JR / IR over the micro-tiles.  OpenMP shares the packing and the
+// micro-tiles of one (JC, PC, IC) block among the threads; K is never split,
+// so every element of C is summed in the same order whatever the thread
+// count (bitwise-identical results for 1, 2, ... threads).
+#include <algorithm>
+
+#include "../activation_apply.hpp"
+#include "../threading.hpp"
+#include "gemm.hpp"
+#include "kernel_table.hpp"
+#include "pack.hpp"
+#include "workspace.hpp"
+
+namespace bprop {
+namespace gemm_detail {
+namespace {
+
+index_t round_up(index_t x, index_t to) { return (x + to - 1) / to * to; }
+
+// Minimum multiply-adds per thread before another thread is worth waking.
+constexpr index_t kMinFlopsPerThread = index_t(1) << 17;
+
+template <typename T>
+void apply_epilogue(const Epilogue<T>& ep, T* c, index_t rsc, int rows, int cols,
+                    index_t col0) {
+    for (int i = 0; i < rows; ++i) {
+        T* row = c + i * rsc;
+        if (ep.bias != nullptr)
+            for (int j = 0; j < cols; ++j) row[j] += ep.bias[col0 + j];
+        activation_forward_inplace(ep.act, row, cols, ep.alpha);
+    }
+}
+
+}  // namespace
+
+template <typename T>
+void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alpha,
+                 MatrixRef<const T> a, MatrixRef<const T> b, T beta, MatrixRef<T> c,
+                 const Epilogue<T>& ep) {
+    const int MR = kr.mr, NR = kr.nr;
+    const index_t KC = kr.kc;
+    const index_t MC = std::min(kr.mc, round_up(m, MR));
+    const index_t NC = std::min(kr.nc, round_up(n, NR));
+    const index_t kc_max = std::min(KC, k);
+
+    thread_local AlignedBuffer a_buf, b_buf;
+    T* a_pack = static_cast<T*>(a_buf.reserve(sizeof(T) * MC * kc_max));
+    T* b_pack = static_cast<T*>(b_buf.reserve(sizeof(T) * NC * kc_max));
+
+    const int nt = threads_for(m * n * k, kMinFlopsPerThread);
+    (void)nt;
+
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        for (index_t jc = 0; jc < n; jc += NC) {
+            const index_t nc = std::min(NC, n - jc);
+            const index_t n_panels = (nc + NR - 1) / NR;
+            for (index_t pc = 0; pc < k; pc += KC) {
+                const index_t kc = std::min(KC, k - pc);
+                const T beta_eff = pc == 0 ? beta : T(1);
+                const bool last_k = pc + kc == k;
+
+                // PC: pack the KC x NC slice of B, shared by the whole team.
+#pragma omp for schedule(static)
+                for (index_t jp = 0; jp < n_panels; ++jp) {
+                    const index_t j0 = jc + jp * NR;
+                    const int cols = static_cast<int>(std::min<index_t>(NR, n - j0));
+                    pack_b_panel(kc, cols, NR, b.data + pc * b.rs + j0 * b.cs, b.rs, b.cs,
+                                 b_pack + jp * NR * kc);
+                }
+
+                for (index_t ic = 0; ic < m; ic += MC) {
+                    const index_t mc = std::min(MC, m - ic);
+                    const index_t m_panels = (mc + MR - 1) / MR;
+
+                    // IC: pack the MC x KC block of A.
+#pragma omp for schedule(static)
+                    for (index_t ip = 0; ip < m_panels; ++ip) {
+                        const index_t i0 = ic + ip * MR;
+                        const int rows = static_cast<int>(std::min<index_t>(MR, m - i0));
+                        pack_a_panel(kc, rows, MR, a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs,
+                                     a_pack + ip * MR * kc);
+                    }
+
+                    // JR (outer) x IR (inner): one micro-tile per iteration; a
+                    // B micro-panel stays in L1 while the IR loop sweeps A.
+                    const index_t tiles = n_panels * m_panels;
+#pragma omp for schedule(static)
+                    for (index_t t = 0; t < tiles; ++t) {
+                        const index_t jp = t / m_panels, ip = t % m_panels;
+                        const index_t i0 = ic + ip * MR, j0 = jc + jp * NR;
+                        const int rows = static_cast<int>(std::min<index_t>(MR, m - i0));
+                        const int cols = static_cast<int>(std::min<index_t>(NR, n - j0));
+                        T* ct = c.data + i0 * c.rs + j0 * c.cs;
+                        kr.kernel(kc, a_pack + ip * MR * kc, b_pack + jp * NR * kc, ct, c.rs,
+                                  c.cs, alpha, beta_eff, rows, cols);
+                        if (last_k && ep.active()) apply_epilogue(ep, ct, c.rs, rows, cols, j0);
+                    }
+                }
+            }
+        }
+    }
+}
+
+template void gemm_packed<float>(const KernelInfo<float>&, index_t, index_t, index_t, float,
+                                 MatrixRef<const float>, MatrixRef<const float>, float,
+                                 MatrixRef<float>, const Epilogue<float>&);
+template void gemm_packed<double>(const KernelInfo<double>&, index_t, index_t, index_t, double,
+                                  MatrixRef<const double>, MatrixRef<const double>, double,
+                                  MatrixRef<double>, const Epilogue<double>&);
+
+}  // namespace gemm_detail
+}  // namespace bprop

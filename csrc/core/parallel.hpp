@@ -1,0 +1,46 @@
+// parallel_chunks: split [0, n) into fixed-size chunks and run them on the
+// thread team.  Chunk boundaries do not depend on the thread count, so any
+// per-chunk partial result (and hence the final one) is thread-count
+// independent.
+#pragma once
+
+#include <algorithm>
+
+#include "common.hpp"
+#include "threading.hpp"
+
+namespace bprop {
+
+// Elementwise ops: 16K elements is where waking a second thread starts to pay.
+constexpr index_t kElementwiseChunk = 16384;
+
+template <typename F>
+void parallel_chunks(index_t n, index_t chunk, F&& body) {
+    if (n <= 0) return;
+    const index_t chunks = (n + chunk - 1) / chunk;
+    const int nt = threads_for(chunks, 1);
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (index_t c = 0; c < chunks; ++c) {
+        const index_t begin = c * chunk;
+        body(c, begin, std::min(n, begin + chunk));
+    }
+}
+
+// Rows of a (rows x cols) array, grouped so each task has ~`chunk` elements.
+template <typename F>
+void parallel_rows(index_t rows, index_t cols, F&& body) {
+    if (rows <= 0) return;
+    const index_t per_task = std::max<index_t>(1, kElementwiseChunk / std::max<index_t>(cols, 1));
+    const index_t tasks = (rows + per_task - 1) / per_task;
+    const int nt = threads_for(tasks, 1);
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (index_t t = 0; t < tasks; ++t) {
+        const index_t r0 = t * per_task;
+        const index_t r1 = std::min(rows, r0 + per_task);
+        for (index_t r = r0; r < r1; ++r) body(r);
+    }
+}
+
+}  // namespace bprop

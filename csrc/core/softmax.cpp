@@ -1,0 +1,80 @@
+#include "softmax.hpp"
+
+#include <cmath>
+
+#include "parallel.hpp"
+
+namespace bprop {
+
+template <typename T>
+void softmax_row(const T* x, T* y, index_t cols) {
+    if (cols <= 0) return;
+    T mx = x[0];
+    for (index_t j = 1; j < cols; ++j) mx = x[j] > mx ? x[j] : mx;
+    T sum = 0;
+    for (index_t j = 0; j < cols; ++j) {
+        y[j] = std::exp(x[j] - mx);
+        sum += y[j];
+    }
+    const T inv = T(1) / sum;
+    for (index_t j = 0; j < cols; ++j) y[j] *= inv;
+}
+
+template <typename T>
+void log_softmax_row(const T* x, T* y, index_t cols) {
+    if (cols <= 0) return;
+    T mx = x[0];
+    for (index_t j = 1; j < cols; ++j) mx = x[j] > mx ? x[j] : mx;
+    T sum = 0;
+    for (index_t j = 0; j < cols; ++j) sum += std::exp(x[j] - mx);
+    const T lse = std::log(sum);
+    for (index_t j = 0; j < cols; ++j) y[j] = x[j] - mx - lse;
+}
+
+template <typename T>
+void softmax_forward(const T* x, T* y, index_t rows, index_t cols) {
+    parallel_rows(rows, cols, [&](index_t r) { softmax_row(x + r * cols, y + r * cols, cols); });
+}
+
+template <typename T>
+void log_softmax_forward(const T* x, T* y, index_t rows, index_t cols) {
+    parallel_rows(rows, cols,
+                  [&](index_t r) { log_softmax_row(x + r * cols, y + r * cols, cols); });
+}
+
+template <typename T>
+void softmax_backward(const T* dy, const T* y, T* dx, index_t rows, index_t cols) {
+    parallel_rows(rows, cols, [&](index_t r) {
+        const T* g = dy + r * cols;
+        const T* s = y + r * cols;
+        T* d = dx + r * cols;
+        T dot = 0;
+        for (index_t j = 0; j < cols; ++j) dot += g[j] * s[j];
+        for (index_t j = 0; j < cols; ++j) d[j] = s[j] * (g[j] - dot);
+    });
+}
+
+template <typename T>
+void log_softmax_backward(const T* dy, const T* y, T* dx, index_t rows, index_t cols) {
+    parallel_rows(rows, cols, [&](index_t r) {
+        const T* g = dy + r * cols;
+        const T* s = y + r * cols;
+        T* d = dx + r * cols;
+        T total = 0;
+        for (index_t j = 0; j < cols; ++j) total += g[j];
+        for (index_t j = 0; j < cols; ++j) d[j] = g[j] - std::exp(s[j]) * total;
+    });
+}
+
+#define BPROP_INSTANTIATE(T)                                                  \
+    template void softmax_row<T>(const T*, T*, index_t);                      \
+    template void log_softmax_row<T>(const T*, T*, index_t);                  \
+    template void softmax_forward<T>(const T*, T*, index_t, index_t);         \
+    template void log_softmax_forward<T>(const T*, T*, index_t, index_t);     \
+    template void softmax_backward<T>(const T*, const T*, T*, index_t, index_t); \
+    template void log_softmax_backward<T>(const T*, const T*, T*, index_t, index_t);
+BPROP_INSTANTIATE(float)
+BPROP_INSTANTIATE(double)
+#undef BPROP_INSTANTIATE
+
+}  // namespace bprop

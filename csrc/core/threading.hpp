@@ -1,0 +1,24 @@
+// Thread-count policy of the core.
+//
+// One process-wide thread count (initialised from OpenMP, which honours
+// OMP_NUM_THREADS) that every parallel region uses, capped per call by the
+// amount of work so that tiny ops never wake a thread team.
+#pragma once
+
+#include "common.hpp"
+
+namespace bprop {
+
+int get_num_threads();
+// n >= 1; values above the hardware concurrency are allowed (OpenMP's rule).
+void set_num_threads(int n);
+
+// Threads to use for `work` units of roughly equal cost, given that one
+// thread should get at least `min_work_per_thread` units.
+int threads_for(index_t work, index_t min_work_per_thread);
+
+bool openmp_enabled();
+// OpenMP's _OPENMP date (e.g. 201511), 0 when compiled without OpenMP.
+int openmp_version();
+
+}  // namespace bprop

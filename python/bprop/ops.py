@@ -1,0 +1,62 @@
+"""Low-level kernels of the C++ core: NumPy arrays in, NumPy arrays out.
+
+Every function here has a pure-NumPy twin of the same name and signature in
+:mod:`bprop.reference` (read it for the exact formulas).  Each accepts
+array-likes of float32 or float64 (one dtype per call: mixing raises
+TypeError), validates shapes (ValueError naming the arguments and both
+shapes), takes an optional ``out=`` buffer, and releases the GIL while it
+runs.  Transposed or sliced views reach the GEMM without a copy.
+"""
+from __future__ import annotations
+
+from . import _core
+
+# GEMM
+matmul = _core.matmul
+gemm = _core.gemm
+# bias
+add_bias = _core.add_bias
+bias_grad = _core.bias_grad
+# activations
+relu = _core.relu
+relu_backward = _core.relu_backward
+leaky_relu = _core.leaky_relu
+leaky_relu_backward = _core.leaky_relu_backward
+sigmoid = _core.sigmoid
+sigmoid_backward = _core.sigmoid_backward
+tanh = _core.tanh
+tanh_backward = _core.tanh_backward
+gelu = _core.gelu
+gelu_backward = _core.gelu_backward
+softmax = _core.softmax
+softmax_backward = _core.softmax_backward
+log_softmax = _core.log_softmax
+log_softmax_backward = _core.log_softmax_backward
+# losses
+mse = _core.mse
+mse_backward = _core.mse_backward
+softmax_cross_entropy = _core.softmax_cross_entropy
+softmax_cross_entropy_backward = _core.softmax_cross_entropy_backward
+binary_cross_entropy = _core.binary_cross_entropy
+binary_cross_entropy_backward = _core.binary_cross_entropy_backward
+# fused dense layer
+dense_forward = _core.dense_forward
+dense_backward = _core.dense_backward
+# optimizer updates (in place)
+sgd_update = _core.sgd_update
+rmsprop_update = _core.rmsprop_update
+adam_update = _core.adam_update
+adagrad_update = _core.adagrad_update
+# threads and build
+get_num_threads = _core.get_num_threads
+set_num_threads = _core.set_num_threads
+get_isa = _core.get_isa
+set_isa = _core.set_isa
+
+
+def build_info():
+    """Compiler, OpenMP, the SIMD path chosen at run time, GEMM kernels, threads."""
+    return dict(_core.build_info())
+
+
+ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")

@@ -1,0 +1,182 @@
+"""In-place optimizer updates: sgd (momentum, Nesterov), rmsprop, adam (AdamW), adagrad.
+
+Several steps of each kernel against bprop.reference run on copies of the
+same state (conftest.TOLERANCES, scaled by the step count), closed forms of
+the first step, the in-place contract (the param object is returned and
+updated, slots too), and the argument checks.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bprop import ops
+from bprop import reference as ref
+
+# name -> (slot names, kwargs)
+CASES = {
+    "sgd": ("sgd_update", [], {"lr": 0.1}),
+    "sgd_momentum": ("sgd_update", ["velocity"], {"lr": 0.05, "momentum": 0.9}),
+    "sgd_nesterov": ("sgd_update", ["velocity"], {"lr": 0.05, "momentum": 0.8, "nesterov": True}),
+    "rmsprop": ("rmsprop_update", ["sq_avg"], {"lr": 0.01, "rho": 0.9, "eps": 1e-7}),
+    "adam": ("adam_update", ["m", "v"], {"lr": 0.01}),
+    "adamw": ("adam_update", ["m", "v"], {"lr": 0.01, "beta1": 0.8, "beta2": 0.99,
+                                          "eps": 1e-6, "weight_decay": 0.01}),
+    "adagrad": ("adagrad_update", ["accum"], {"lr": 0.1, "eps": 1e-7}),
+}
+
+
+def state(rng, shape, dtype, slots, fn):
+    p = rng.standard_normal(shape).astype(dtype)
+    s = {}
+    for name in slots:
+        # adagrad's accumulator starts positive (Keras: initial_accumulator_value)
+        s[name] = np.full(shape, 0.1, dtype) if fn == "adagrad_update" else np.zeros(shape, dtype)
+    return p, s
+
+
+def run(module, fn, p, grads, slots, kwargs):
+    for step, g in enumerate(grads, start=1):
+        kw = dict(kwargs, **slots)
+        if fn == "adam_update":
+            kw["step"] = step
+        got = getattr(module, fn)(p, g, **kw)
+        assert got is p
+    return p, slots
+
+
+@pytest.mark.parametrize("shape", [(0,), (1,), (7,), (5, 3), (300, 70)], ids=str)
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_steps_match_reference(rng, dtype, tol, case, shape):
+    fn, slot_names, kw = CASES[case]
+    p, s = state(rng, shape, dtype, slot_names, fn)
+    grads = [rng.standard_normal(shape).astype(dtype) for _ in range(3)]
+    p_ops, s_ops = run(ops, fn, p.copy(), grads, {k: v.copy() for k, v in s.items()}, kw)
+    p_ref, s_ref = run(ref, fn, p.copy(), grads, {k: v.copy() for k, v in s.items()}, kw)
+    # each step adds a few roundings; 10x the single-op tolerance covers three steps
+    np.testing.assert_allclose(p_ops, p_ref, rtol=10 * tol["rtol"], atol=10 * tol["atol"])
+    for k in slot_names:
+        np.testing.assert_allclose(s_ops[k], s_ref[k], rtol=10 * tol["rtol"],
+                                   atol=10 * tol["atol"], err_msg=k)
+    if p.size:
+        assert not np.array_equal(p_ops, p)  # the update did happen in place
+
+
+def test_sgd_closed_form():
+    p = np.array([1.0, -2.0, 3.0])
+    g = np.array([0.5, 0.5, -1.0])
+    ops.sgd_update(p, g, 0.1)
+    np.testing.assert_allclose(p, [0.95, -2.05, 3.1], rtol=1e-15)
+
+
+def test_sgd_momentum_closed_form():
+    # Keras: v = m v - lr g; p += v.  Two steps with g = 1, lr = 0.1, m = 0.9:
+    # v1 = -0.1, p1 = -0.1; v2 = -0.19, p2 = -0.29.  Nesterov: p += m v - lr g:
+    # p1 = -0.09 - 0.1 = -0.19; p2 = -0.19 + 0.9 * -0.19 - 0.1 = -0.461
+    p, v = np.zeros(1), np.zeros(1)
+    for _ in range(2):
+        ops.sgd_update(p, np.ones(1), 0.1, momentum=0.9, velocity=v)
+    np.testing.assert_allclose([p[0], v[0]], [-0.29, -0.19], rtol=1e-14)
+    p, v = np.zeros(1), np.zeros(1)
+    for _ in range(2):
+        ops.sgd_update(p, np.ones(1), 0.1, momentum=0.9, nesterov=True, velocity=v)
+    np.testing.assert_allclose(p[0], -0.461, rtol=1e-14)
+
+
+def test_adam_first_step_closed_form(rng):
+    # step 1: m = (1-b1) g, v = (1-b2) g^2, lr_t = lr sqrt(1-b2) / (1-b1)
+    # => p -= lr sqrt(1-b2) g / (sqrt(1-b2) |g| + eps)   (Keras' eps placement)
+    g = rng.standard_normal(6)
+    p0 = rng.standard_normal(6)
+    p, m, v = p0.copy(), np.zeros(6), np.zeros(6)
+    lr, eps = 0.01, 1e-3  # a large eps makes its placement visible
+    ops.adam_update(p, g, m, v, lr, 1, eps=eps)
+    s = math.sqrt(1 - 0.999)
+    np.testing.assert_allclose(p, p0 - lr * s * g / (s * np.abs(g) + eps), rtol=1e-13)
+    np.testing.assert_allclose(m, 0.1 * g, rtol=1e-14)
+    np.testing.assert_allclose(v, 0.001 * g * g, rtol=1e-13)
+
+
+def test_adamw_decays_weights_before_the_step():
+    # zero gradient: only the decoupled decay p -= lr * wd * p acts
+    p = np.array([2.0, -4.0])
+    ops.adam_update(p, np.zeros(2), np.zeros(2), np.zeros(2), 0.1, 1, weight_decay=0.5)
+    np.testing.assert_allclose(p, [1.9, -3.8], rtol=1e-15)
+
+
+def test_rmsprop_and_adagrad_closed_forms():
+    p, s = np.array([1.0]), np.zeros(1)
+    ops.rmsprop_update(p, np.array([2.0]), s, 0.01, rho=0.9, eps=1e-7)
+    np.testing.assert_allclose(s, [0.4], rtol=1e-15)
+    np.testing.assert_allclose(p, [1.0 - 0.01 * 2.0 / math.sqrt(0.4 + 1e-7)], rtol=1e-15)
+    p, a = np.array([1.0]), np.full(1, 0.1)
+    ops.adagrad_update(p, np.array([3.0]), a, 0.1, eps=1e-7)
+    np.testing.assert_allclose(a, [9.1], rtol=1e-15)
+    np.testing.assert_allclose(p, [1.0 - 0.1 * 3.0 / math.sqrt(9.1 + 1e-7)], rtol=1e-15)
+
+
+def test_grad_may_be_any_layout(rng, dtype, tol, relayout, layout):
+    p = rng.standard_normal((9, 4)).astype(dtype)
+    g = rng.standard_normal((9, 4)).astype(dtype)
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    want = ref.adam_update(p.copy(), g, m.copy(), v.copy(), 0.01, 1)
+    got = ops.adam_update(p, relayout(g, layout), m, v, 0.01, 1)
+    np.testing.assert_allclose(got, want, **tol)
+
+
+def test_non_contiguous_param_is_refused(dtype):
+    # an in-place update of a copy would be silently lost
+    base = np.zeros((6, 4), dtype)
+    with pytest.raises(ValueError, match="param") as info:
+        ops.sgd_update(base[::2], np.ones((3, 4), dtype), 0.1)
+    assert "contiguous" in str(info.value)
+    with pytest.raises(ValueError, match="m"):
+        ops.adam_update(np.zeros(3, dtype), np.ones(3, dtype), base[0, :3][::-1].copy()[::-1],
+                        np.zeros(3, dtype), 0.1, 1)
+
+
+def test_param_must_be_an_ndarray():
+    with pytest.raises(TypeError, match="param"):
+        ops.sgd_update([1.0, 2.0], np.ones(2), 0.1)
+
+
+def test_read_only_param_is_refused():
+    p = np.zeros(3)
+    p.setflags(write=False)
+    with pytest.raises(ValueError, match="param"):
+        ops.sgd_update(p, np.ones(3), 0.1)
+
+
+def test_dtype_and_shape_mismatches_raise():
+    p = np.zeros((3, 2), np.float32)
+    with pytest.raises(TypeError, match=r"grad: expected float32.*float64"):
+        ops.sgd_update(p, np.ones((3, 2)), 0.1)
+    with pytest.raises(TypeError, match=r"param: expected float32 or float64, got int64"):
+        ops.sgd_update(np.zeros(3, np.int64), np.ones(3), 0.1)
+    with pytest.raises(ValueError, match=r"grad: .*\(3, 2\).*\(2, 3\)"):
+        ops.sgd_update(p, np.ones((2, 3), np.float32), 0.1)
+    with pytest.raises(ValueError, match=r"sq_avg: .*\(3, 2\).*\(6,\)"):
+        ops.rmsprop_update(p, np.ones((3, 2), np.float32), np.zeros(6, np.float32), 0.1)
+    with pytest.raises(TypeError, match=r"v: expected float32.*float64"):
+        ops.adam_update(p, np.ones((3, 2), np.float32), np.zeros((3, 2), np.float32),
+                        np.zeros((3, 2)), 0.1, 1)
+
+
+def test_hyper_parameters_are_validated():
+    p, g = np.zeros(2), np.ones(2)
+    with pytest.raises(ValueError, match="lr"):
+        ops.sgd_update(p, g, -0.1)
+    with pytest.raises(ValueError, match="velocity"):
+        ops.sgd_update(p, g, 0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="step"):
+        ops.adam_update(p, g, np.zeros(2), np.zeros(2), 0.1, 0)
+    with pytest.raises(ValueError, match="rho"):
+        ops.rmsprop_update(p, g, np.zeros(2), 0.1, rho=1.5)
+
+
+def test_slot_aliasing_param_is_refused():
+    p = np.zeros(4)
+    with pytest.raises(ValueError, match="overlap"):
+        ops.adam_update(p, np.ones(4), p, np.zeros(4), 0.1, 1)

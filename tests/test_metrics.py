@@ -1,0 +1,159 @@
+"""Metrics against hand-computed values, with and without sample_weight."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bprop import metrics
+
+
+def test_mean_running_and_weighted():
+    m = metrics.Mean()
+    assert m.result() == 0.0
+    m.update_state([1.0, 2.0, 3.0])
+    m.update_state(6.0)
+    assert m.result() == pytest.approx(3.0)  # (1 + 2 + 3 + 6) / 4
+    m.reset_state()
+    m.update_state([1.0, 3.0], sample_weight=[3.0, 1.0])
+    assert m.result() == pytest.approx(1.5)  # (3 + 3) / 4
+    assert m.name == "mean"
+
+
+def test_sparse_categorical_accuracy():
+    y_pred = np.array([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6], [0.3, 0.4, 0.3]])
+    y_true = np.array([1, 2, 2, 0])  # hits: yes, no, yes, no
+    m = metrics.SparseCategoricalAccuracy()
+    assert m(y_true, y_pred) == pytest.approx(0.5)
+    m.update_state(np.array([[0], [1]]), y_pred[:2])  # (n, 1) labels: no, no
+    assert m.result() == pytest.approx(2 / 6)
+    m.reset_state()
+    m.update_state(y_true, y_pred, sample_weight=[1.0, 2.0, 3.0, 4.0])
+    assert m.result() == pytest.approx((1 + 3) / 10)
+    assert m.name == "sparse_categorical_accuracy"
+
+
+def test_categorical_accuracy():
+    y_true = np.eye(3)[[0, 1, 2]]
+    y_pred = np.array([[0.8, 0.1, 0.1], [0.6, 0.3, 0.1], [0.0, 0.1, 0.9]])
+    m = metrics.CategoricalAccuracy()
+    assert m(y_true, y_pred) == pytest.approx(2 / 3)
+    m.reset_state()
+    m.update_state(y_true, y_pred, sample_weight=np.array([0.0, 1.0, 0.0]))
+    assert m.result() == 0.0
+
+
+def test_binary_accuracy_threshold_and_weights():
+    y_true = np.array([[1.0], [0.0], [1.0], [0.0]])
+    y_pred = np.array([[0.9], [0.6], [0.4], [0.1]])
+    assert metrics.BinaryAccuracy()(y_true, y_pred) == pytest.approx(0.5)
+    assert metrics.BinaryAccuracy(threshold=0.3)(y_true, y_pred) == pytest.approx(0.75)
+    assert metrics.BinaryAccuracy(threshold=0.65)(y_true, y_pred) == pytest.approx(0.75)
+    m = metrics.BinaryAccuracy()
+    m.update_state(y_true, y_pred, sample_weight=[1.0, 1.0, 0.0, 2.0])
+    assert m.result() == pytest.approx(3 / 4)
+    # several outputs per sample: mean over the last axis per sample
+    m2 = metrics.BinaryAccuracy()
+    m2.update_state([[1, 0], [1, 1]], [[0.9, 0.8], [0.7, 0.6]], sample_weight=[3.0, 1.0])
+    assert m2.result() == pytest.approx((3 * 0.5 + 1 * 1.0) / 4)
+
+
+def test_accuracy_exact_match():
+    m = metrics.Accuracy()
+    assert m([1, 2, 3, 4], [1, 2, 0, 4]) == pytest.approx(0.75)
+
+
+def test_mse_and_mae_per_sample_then_weighted():
+    y_true = np.array([[0.0, 1.0], [2.0, 2.0]])
+    y_pred = np.array([[1.0, 1.0], [0.0, 5.0]])
+    # per-sample MSE: (1 + 0)/2 = 0.5 and (4 + 9)/2 = 6.5; MAE: 0.5 and 2.5
+    assert metrics.MeanSquaredError()(y_true, y_pred) == pytest.approx(3.5)
+    assert metrics.MeanAbsoluteError()(y_true, y_pred) == pytest.approx(1.5)
+    m = metrics.MeanSquaredError()
+    m.update_state(y_true, y_pred, sample_weight=[3.0, 1.0])
+    assert m.result() == pytest.approx((3 * 0.5 + 6.5) / 4)
+    m.update_state(y_true[:1], y_pred[:1])  # accumulates across batches
+    assert m.result() == pytest.approx((3 * 0.5 + 6.5 + 0.5) / 5)
+    assert m.name == "mean_squared_error"
+
+
+def test_get_resolves_accuracy_from_the_loss():
+    cases = {
+        "sparse_categorical_crossentropy": metrics.SparseCategoricalAccuracy,
+        "categorical_crossentropy": metrics.CategoricalAccuracy,
+        "binary_crossentropy": metrics.BinaryAccuracy,
+    }
+    for loss, cls in cases.items():
+        m = metrics.get("accuracy", loss=loss)
+        assert type(m) is cls and m.name == "accuracy"
+    m = metrics.get("acc", loss="binary_crossentropy")
+    assert type(m) is metrics.BinaryAccuracy and m.name == "acc"
+
+    class SparseCategoricalCrossentropy:  # a loss object named like Keras' class
+        pass
+
+    assert type(metrics.get("accuracy", loss=SparseCategoricalCrossentropy())) \
+        is metrics.SparseCategoricalAccuracy
+
+    def categorical_crossentropy(y_true, y_pred):
+        return 0.0
+
+    assert type(metrics.get("accuracy", loss=categorical_crossentropy)) \
+        is metrics.CategoricalAccuracy
+
+
+@pytest.mark.parametrize("y_true,y_pred,kind", [
+    ([1, 0], [[0.1, 0.9], [0.2, 0.8]], metrics.SparseCategoricalAccuracy),
+    ([[1], [0]], [[0.1, 0.9], [0.2, 0.8]], metrics.SparseCategoricalAccuracy),
+    ([[0, 1], [1, 0]], [[0.1, 0.9], [0.2, 0.8]], metrics.CategoricalAccuracy),
+    ([[1], [0]], [[0.9], [0.8]], metrics.BinaryAccuracy),
+])
+def test_accuracy_without_loss_resolves_from_shapes(y_true, y_pred, kind):
+    m = metrics.get("accuracy", loss="mse")
+    assert isinstance(m, metrics.AutoAccuracy) and m.result() == 0.0
+    m.update_state(y_true, y_pred)
+    assert type(m.resolved) is kind
+    assert m.result() == pytest.approx(0.5)
+    m.reset_state()
+    assert m.result() == 0.0
+
+
+def test_get_by_name_and_errors():
+    assert type(metrics.get("mse")) is metrics.MeanSquaredError
+    assert metrics.get("mse").name == "mse"
+    assert type(metrics.get("mean_absolute_error")) is metrics.MeanAbsoluteError
+    assert type(metrics.get("mae")) is metrics.MeanAbsoluteError
+    assert type(metrics.get("sparse_categorical_accuracy")) is metrics.SparseCategoricalAccuracy
+    inst = metrics.Mean(name="loss")
+    assert metrics.get(inst) is inst
+    with pytest.raises(ValueError, match="metric: unknown name 'f1'; known: acc, accuracy"):
+        metrics.get("f1")
+
+    def max_error(y_true, y_pred):
+        return np.abs(np.asarray(y_true) - np.asarray(y_pred)).max(axis=-1)
+
+    wrapped = metrics.get(max_error)
+    assert wrapped.name == "max_error"
+    assert wrapped([[1.0, 2.0], [0.0, 0.0]], [[1.5, 2.0], [0.0, 3.0]]) == pytest.approx(1.75)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match=r"y_true, y_pred: expected equal shapes, "
+                                         r"got \(2, 2\) and \(2, 3\)"):
+        metrics.MeanSquaredError().update_state(np.zeros((2, 2)), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"y_true: expected integer labels in \[0, 2\)"):
+        metrics.SparseCategoricalAccuracy().update_state([0, 2], [[0.5, 0.5], [0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"y_true: expected shape \(2,\)"):
+        metrics.SparseCategoricalAccuracy().update_state([0, 1, 1], [[0.5, 0.5], [0.5, 0.5]])
+    with pytest.raises(ValueError, match="sample_weight: expected shape broadcastable"):
+        metrics.MeanSquaredError().update_state([[1.0]] * 2, [[1.0]] * 2, sample_weight=[1, 2, 3])
+    with pytest.raises(ValueError, match="threshold: expected a value in \\[0, 1\\]"):
+        metrics.BinaryAccuracy(threshold=2.0)
+
+
+def test_config_round_trip():
+    for m in (metrics.Mean(name="loss"), metrics.BinaryAccuracy(name="acc", threshold=0.3),
+              metrics.MeanAbsoluteError(), metrics.AutoAccuracy(), metrics.CategoricalAccuracy()):
+        clone = metrics.deserialize(metrics.serialize(m))
+        assert type(clone) is type(m) and clone.get_config() == m.get_config()
+    assert metrics.BinaryAccuracy(threshold=0.3).get_config() == {
+        "name": "binary_accuracy", "dtype": "float32", "threshold": 0.3}

@@ -15,3 +15,12 @@ from .variables import Variable
 # --- exports added by the package's areas (one block each) -----------------
 from . import testing  # H-ops-tests: gradcheck, numeric_gradient
 from . import utils, initializers, optimizers, metrics, callbacks  # H-train-support
+# H-autodiff: Tensor, GradientTape and the TensorFlow-style tensor functions
+from . import autodiff
+from .autodiff import (  # noqa: E402 - after the areas it builds on
+    Tensor, GradientTape, constant, convert_to_tensor, cast, identity, stop_gradient,
+    add, subtract, multiply, divide, negative, pow, square, sqrt, exp, log, abs,
+    maximum, minimum, clip_by_value, reduce_sum, reduce_mean, reduce_max, reduce_min,
+    matmul, reshape, transpose, expand_dims, squeeze, concat, nn, math,
+)
+from .autodiff.dtypes import float32, float64, int32, int64  # noqa: E402

@@ -76,8 +76,8 @@ def test_bad_checksum_keeps_existing_file(server, tmp_path):
 
 def test_http_404_raises_download_error(server, tmp_path):
     with pytest.raises(DownloadError, match="could not download .*missing.bin.*404"):
-        download(server + "missing.bin", tmp_path / "x", GOOD)
-    assert os.listdir(tmp_path) == []
+        download(server + "missing.bin", tmp_path / "out" / "x", GOOD)
+    assert os.listdir(tmp_path / "out") == []
 
 
 def test_file_url_good_and_bad(tmp_path):

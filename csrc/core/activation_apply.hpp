@@ -23,18 +23,24 @@ inline T sigmoid(T x) {
     return e / (T(1) + e);
 }
 
+// GELU (tanh approximation) 0.5 x (1 + tanh(u)) evaluated as x sigmoid(2u):
+// the same function without the cancellation of 1 + tanh(u) for x << 0.
 template <typename T>
-inline T gelu(T x) {
-    const T inner = T(kSqrt2OverPi) * (x + T(kGeluC) * x * x * x);
-    return T(0.5) * x * (T(1) + std::tanh(inner));
+inline T gelu_u(T x) {
+    return T(kSqrt2OverPi) * (x + T(kGeluC) * x * x * x);
 }
 
 template <typename T>
+inline T gelu(T x) {
+    return x * sigmoid(T(2) * gelu_u(x));
+}
+
+// d/dx [x s] with s = sigmoid(2u): s + 2 x s (1 - s) du/dx.
+template <typename T>
 inline T gelu_grad(T x) {
-    const T inner = T(kSqrt2OverPi) * (x + T(kGeluC) * x * x * x);
-    const T th = std::tanh(inner);
-    const T dinner = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluC) * x * x);
-    return T(0.5) * (T(1) + th) + T(0.5) * x * (T(1) - th * th) * dinner;
+    const T s = sigmoid(T(2) * gelu_u(x));
+    const T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluC) * x * x);
+    return s + T(2) * x * s * (T(1) - s) * du;
 }
 
 }  // namespace act_detail

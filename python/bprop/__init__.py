@@ -24,3 +24,5 @@ from .autodiff import (  # noqa: E402 - after the areas it builds on
     matmul, reshape, transpose, expand_dims, squeeze, concat, nn, math,
 )
 from .autodiff.dtypes import float32, float64, int32, int64  # noqa: E402
+from . import datasets  # noqa: E402 - H-data-cli: digits, mnist, fashion_mnist, IDX reader
+from .plotting import plot_history  # noqa: E402 - H-data-cli

@@ -128,23 +128,29 @@ def tanh_backward(dy, y, out=None):
 
 
 def gelu(x, out=None):
-    """GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    """GELU, tanh approximation: 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3).
+
+    Evaluated as x * sigmoid(2u) (the same function), which has no
+    cancellation for large negative x.
+    """
     x = np.asarray(x)
     t = x.dtype.type
-    inner = t(_SQRT_2_OVER_PI) * (x + t(_GELU_C) * x * x * x)
-    return _put(t(0.5) * x * (t(1) + np.tanh(inner)), out)
+    u = t(_SQRT_2_OVER_PI) * (x + t(_GELU_C) * x * x * x)
+    return _put(x * sigmoid(t(2) * u), out)
 
 
 def gelu_backward(dy, x, out=None):
-    """Gradient of gelu (tanh approximation) from its *input* ``x``."""
+    """Gradient of gelu (tanh approximation) from its *input* ``x``.
+
+    With s = sigmoid(2u): d/dx [x s] = s + 2 x s (1 - s) du/dx.
+    """
     dy = np.asarray(dy)
     x = np.asarray(x)
     t = x.dtype.type
-    inner = t(_SQRT_2_OVER_PI) * (x + t(_GELU_C) * x * x * x)
-    th = np.tanh(inner)
-    dinner = t(_SQRT_2_OVER_PI) * (t(1) + t(3 * _GELU_C) * x * x)
-    grad = t(0.5) * (t(1) + th) + t(0.5) * x * (t(1) - th * th) * dinner
-    return _put(dy * grad, out)
+    u = t(_SQRT_2_OVER_PI) * (x + t(_GELU_C) * x * x * x)
+    s = sigmoid(t(2) * u)
+    du = t(_SQRT_2_OVER_PI) * (t(1) + t(3 * _GELU_C) * x * x)
+    return _put(dy * (s + t(2) * x * s * (t(1) - s) * du), out)
 
 
 def softmax(x, out=None):

@@ -103,17 +103,18 @@ def download_first(urls, dest, sha256, timeout=60.0, progress=None):
         DownloadError: every mirror failed; the message lists each failure.
     """
     errors = []
-    all_checksum = True
+    any_checksum = False
     for url in urls:
         try:
             return download(url, dest, sha256, timeout=timeout, progress=progress)
         except DownloadError as exc:
             errors.append(str(exc))
-            all_checksum = all_checksum and isinstance(exc, ChecksumError)
+            any_checksum = any_checksum or isinstance(exc, ChecksumError)
     if not errors:
         raise ValueError("urls must name at least one mirror, got none")
-    # Every mirror served bytes with the wrong digest: say so by type too.
-    error_type = ChecksumError if all_checksum else DownloadError
+    # A mirror that served bytes with the wrong digest is the failure worth
+    # flagging by type (corrupt or tampered data), not just "unreachable".
+    error_type = ChecksumError if any_checksum else DownloadError
     raise error_type(
         f"could not fetch {os.path.basename(os.fspath(dest))} from any mirror:\n  "
         + "\n  ".join(errors)

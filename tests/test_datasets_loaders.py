@@ -262,7 +262,8 @@ def test_digits_bad_arguments(kwargs, error, pattern):
 
 
 def test_digits_licence_ships_with_the_data():
-    text = open(digits.LICENSE_FILE, encoding="utf-8").read()
+    with open(digits.LICENSE_FILE, encoding="utf-8") as f:
+        text = f.read()
     assert "CC BY 4.0" in text and "Alpaydin" in text and "Kaynak" in text
 
 

@@ -26,3 +26,5 @@ from .autodiff import (  # noqa: E402 - after the areas it builds on
 from .autodiff.dtypes import float32, float64, int32, int64  # noqa: E402
 from . import datasets  # noqa: E402 - H-data-cli: digits, mnist, fashion_mnist, IDX reader
 from .plotting import plot_history  # noqa: E402 - H-data-cli
+from . import activations, layers, losses, models, keras  # noqa: E402 - H-models
+from .models import Sequential, load_model  # noqa: E402 - H-models

@@ -39,7 +39,7 @@ def _new_bar(total, desc=None):
     from tqdm import tqdm
 
     return tqdm(total=total, file=sys.stdout, bar_format=_BAR_FORMAT, unit="step",
-                ascii=" =", leave=True, desc=desc, dynamic_ncols=False, ncols=110)
+                ascii=" =", leave=True, desc=desc)
 
 
 class ProgressLogger:

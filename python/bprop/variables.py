@@ -87,7 +87,9 @@ class Variable:
         arr = np.asarray(value.value if isinstance(value, Variable) else value)
         if arr.dtype.kind not in "fiub":
             raise TypeError("%s: expected real numbers, got dtype %s" % (argname, arr.dtype))
-        if arr.dtype.kind == "f" and arr.dtype != self.dtype:
+        # Python numbers and lists carry no dtype of their own: they are cast.
+        weak = isinstance(value, (int, float, list, tuple))
+        if arr.dtype.kind == "f" and arr.dtype != self.dtype and not weak:
             raise TypeError(
                 "%s: expected dtype %s (the variable's), got %s" % (argname, self.dtype, arr.dtype)
             )

@@ -342,6 +342,7 @@ def _owned(g, src):
     g = np.asarray(g)
     if g.dtype != src.dtype:
         g = g.astype(src.dtype)
+    g = g.reshape(src.shape)
     if not g.flags.c_contiguous or not g.flags.owndata or not g.flags.writeable:
         g = np.array(g, order="C", copy=True)
-    return g.reshape(src.shape)
+    return g

@@ -333,3 +333,36 @@ def test_get_config():
     assert callbacks.CSVLogger("x.csv", separator=";").get_config() == {
         "filename": "x.csv", "separator": ";", "append": False}
     assert math.isclose(callbacks.EarlyStopping(baseline=0.5).get_config()["baseline"], 0.5)
+
+
+# ----------------------------------------------------------------- ReduceLROnPlateau
+def test_reduce_lr_on_plateau_with_cooldown_and_floor():
+    model = FakeModel()
+    model.optimizer.learning_rate = 1.0
+    cb = callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=2, cooldown=1,
+                                     min_delta=0.0, min_lr=0.3)
+    logs = [{"loss": v} for v in (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)]
+    cb.set_model(model)
+    cb.on_train_begin()
+    rates = []
+    for epoch, entry in enumerate(logs):
+        cb.on_epoch_end(epoch, entry)
+        rates.append(model.optimizer.learning_rate)
+    # e0 sets best; e1, e2 stall -> halve at e2; e3 cooldown; e4, e5 stall -> 0.25 floored
+    # to 0.3 at e5; e6 cooldown; e7 waits (lr stays at the floor)
+    assert rates == pytest.approx([1.0, 1.0, 0.5, 0.5, 0.5, 0.3, 0.3, 0.3])
+    assert [entry["learning_rate"] for entry in logs[:4]] == pytest.approx([1.0, 1.0, 1.0, 0.5])
+
+
+def test_reduce_lr_on_plateau_improvement_resets_wait():
+    model = FakeModel()
+    cb = callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.1, patience=1)
+    cb.set_model(model)
+    cb.on_train_begin()
+    for epoch, v in enumerate((1.0, 0.5, 0.4)):
+        cb.on_epoch_end(epoch, {"val_loss": v})
+    assert model.optimizer.learning_rate == pytest.approx(0.1)
+    cb.on_epoch_end(3, {"val_loss": 0.39995})  # better, but by less than min_delta 1e-4
+    assert model.optimizer.learning_rate == pytest.approx(0.01)
+    with pytest.raises(ValueError, match=r"factor: expected a value in \(0, 1\), got 1.5"):
+        callbacks.ReduceLROnPlateau(factor=1.5)

@@ -126,18 +126,40 @@ class TrainingMixin:
             m.reset_state()
 
     # -------------------------------------------------------------- one batch
-    def _train_batch(self, xb, yb, swb):
-        """Forward, loss, backward, update; returns the batch loss (no update if not finite)."""
-        out = self._forward_for_loss(xb, training=True)
+    def _loss_and_backward(self, xb, yb, swb, training=True):
+        """Forward, loss, backward into ``self.grads``; returns (loss, model output)."""
+        out = self._forward_for_loss(xb, training=training)
         grad = self._batch_buffer("dloss", out.shape, out.dtype)
         loss, _ = self.compiled_loss.value_and_grad(yb, out, self._is_logits, self._backend,
                                                     grad, swb)
+        if math.isfinite(loss):
+            self.backward(grad, need_dx=False)
+        return loss, out
+
+    def _train_batch(self, xb, yb, swb):
+        """Forward, loss, backward, update; returns the batch loss (no update if not finite)."""
+        loss, out = self._loss_and_backward(xb, yb, swb)
         if not math.isfinite(loss):
             return loss
         self._update_metrics(yb, out)
-        self.backward(grad, need_dx=False)
         self.optimizer.apply_gradients(zip(self.grads, self.trainable_variables))
         return loss
+
+    def compute_gradients(self, x, y, sample_weight=None, training=False):
+        """``(loss, grads)`` of the compiled loss on one batch, without updating anything.
+
+        ``grads`` are copies, in ``trainable_variables`` order: what ``fit``
+        hands the optimizer for this batch (``training=True`` makes Dropout
+        active).  Meant for gradient checks and custom loops.
+        """
+        self._require_compiled("compute_gradients")
+        x = _data.prepare_x(self, x)
+        y = _data.prepare_y(self, y, x.shape[0])
+        sw = _data.prepare_sample_weight(sample_weight, x.shape[0])
+        loss, _ = self._loss_and_backward(x, y, sw, training=training)
+        if not math.isfinite(loss):
+            raise ValueError("x, y: the loss is not finite (%s); no gradients" % loss)
+        return loss, [np.array(g, copy=True) for g in self.grads]
 
     def _test_batch(self, xb, yb, swb):
         out = self._forward_for_loss(xb, training=False)

@@ -64,12 +64,12 @@ def _input_array(layer, x):
                 % (getattr(layer, "name", layer), dtype, type(x).__name__, x.dtype)
             )
         arr = x._value if isinstance(x, Tensor) else x.value.copy()
-        return np.ascontiguousarray(arr), x
+        return np.asarray(arr, order="C"), x
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiub":
         raise TypeError("x: expected real numbers, got dtype %s" % arr.dtype)
     # Plain data is cast to the layer's dtype, as Layer.__call__ does.
-    return np.ascontiguousarray(arr, dtype=dtype), None
+    return np.asarray(arr, dtype=dtype, order="C"), None
 
 
 class _RngSnapshot:
@@ -125,7 +125,7 @@ def call_layer(layer, x, training=None):
             else:
                 rerun_forward()
             _mark(family, token)
-        dx = layer.backward(np.ascontiguousarray(dy, dtype=y.dtype), need_dx=bool(needs[0]))
+        dx = layer.backward(np.asarray(dy, dtype=y.dtype, order="C"), need_dx=bool(needs[0]))
         grads = list(layer.grads)
         if len(grads) != len(variables):
             raise RuntimeError(

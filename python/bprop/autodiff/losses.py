@@ -84,7 +84,7 @@ def mean_squared_error(y_true, y_pred):
     last axis, then over the batch; the same number)."""
     t, p, src = _pair("mean_squared_error", y_true, y_pred)
     k = backend()
-    tc, pc = np.ascontiguousarray(t), np.ascontiguousarray(p)
+    tc, pc = np.asarray(t, order="C"), np.asarray(p, order="C")
     value = np.asarray(k.mse(pc, tc), dtype=p.dtype)
 
     def backward(dy, needs):
@@ -110,7 +110,7 @@ def mean_absolute_error(y_true, y_pred):
 
 def _fused(opname, kernel, kernel_backward, targets, p, src):
     k = backend()
-    pc = np.ascontiguousarray(p)
+    pc = np.asarray(p, order="C")
     value = np.asarray(getattr(k, kernel)(pc, targets), dtype=p.dtype)
 
     def backward(dy, needs):
@@ -131,7 +131,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
         if src[0] is not None:
             return _ce_tensor_labels(y_true, y_pred)
         return _fused(name, "softmax_cross_entropy", "softmax_cross_entropy_backward",
-                      np.ascontiguousarray(t), p, src)
+                      np.asarray(t, order="C"), p, src)
     y_true = _true_operand(t, p, src)
     probs = ew.divide(y_pred, reduce_sum(y_pred, axis=-1, keepdims=True))
     probs = ew.clip_by_value(probs, EPSILON, 1.0 - EPSILON)
@@ -176,7 +176,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
 
             return reduce_mean(sigmoid_cross_entropy_with_logits(y_true, y_pred))
         return _fused(name, "binary_cross_entropy", "binary_cross_entropy_backward",
-                      np.ascontiguousarray(t), p, src)
+                      np.asarray(t, order="C"), p, src)
     y_true = _true_operand(t, p, src)
     probs = ew.clip_by_value(y_pred, EPSILON, 1.0 - EPSILON)
     one = p.dtype.type(1)

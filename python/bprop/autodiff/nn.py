@@ -23,7 +23,7 @@ __all__ = [
 
 
 def _c(a):
-    return np.ascontiguousarray(a)
+    return np.asarray(a, order="C")
 
 
 def _unary(name, x, fwd, bwd, from_output):

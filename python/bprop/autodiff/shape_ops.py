@@ -49,7 +49,7 @@ def _matmul_2d(x, y, src, ta, tb):
     out = k.gemm(x, y, trans_a=ta, trans_b=tb) if (ta or tb) else k.matmul(x, y)
 
     def backward(dy, needs):
-        dy = np.ascontiguousarray(dy)
+        dy = np.asarray(dy, order="C")
         dx = dw = None
         # Y = op(X) op(W): d op(X) = dY op(W)^T, d op(W) = op(X)^T dY.
         if needs[0]:

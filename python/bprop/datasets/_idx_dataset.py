@@ -77,16 +77,16 @@ class IDXDataset:
         name: directory name under the search roots ("mnist", "fashion-mnist").
         sha256: {gzip file name: hex SHA-256} of the canonical archives.
         mirrors: base URLs (ending in "/") tried in order for downloads.
-        image_shape: expected shape of one image.
-        num_classes: labels must lie in ``[0, num_classes)``.
+        image_shape: expected shape of one image (None: any, at least 1-D).
+        num_classes: labels must lie in ``[0, num_classes)`` (None: unchecked).
     """
 
     def __init__(self, name, sha256, mirrors, image_shape=(28, 28), num_classes=10):
         self.name = name
         self.sha256 = dict(sha256)
         self.mirrors = list(mirrors)
-        self.image_shape = tuple(image_shape)
-        self.num_classes = int(num_classes)
+        self.image_shape = None if image_shape is None else tuple(image_shape)
+        self.num_classes = None if num_classes is None else int(num_classes)
         self.files = dict(_DEFAULT_FILES)
 
     # -- locating -----------------------------------------------------------
@@ -156,7 +156,13 @@ class IDXDataset:
 
     # -- loading ------------------------------------------------------------
     def _check(self, images, labels, images_path, labels_path):
-        if images.dtype != np.uint8 or images.shape[1:] != self.image_shape:
+        if self.image_shape is None:  # any image size, but uint8 and at least 2-D
+            if images.dtype != np.uint8 or images.ndim < 2:
+                raise IDXFormatError(
+                    f"{images_path!r}: expected uint8 images of shape (n, ...), got "
+                    f"{images.dtype} {images.shape}"
+                )
+        elif images.dtype != np.uint8 or images.shape[1:] != self.image_shape:
             raise IDXFormatError(
                 f"{images_path!r}: expected uint8 images of shape (n, "
                 f"{', '.join(map(str, self.image_shape))}), got {images.dtype} {images.shape}"
@@ -171,7 +177,7 @@ class IDXDataset:
                 f"{labels_path!r} holds {labels.shape[0]} labels but {images_path!r} "
                 f"holds {images.shape[0]} images"
             )
-        if labels.size and int(labels.max()) >= self.num_classes:
+        if self.num_classes is not None and labels.size and int(labels.max()) >= self.num_classes:
             raise IDXFormatError(
                 f"{labels_path!r}: labels must lie in [0, {self.num_classes}), "
                 f"got max {int(labels.max())}"

@@ -1,0 +1,11 @@
+"""``python -m bprop``: the command line (see :mod:`bprop.cli`)."""
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+__all__ = ["main"]
+
+if __name__ == "__main__":
+    sys.exit(main())

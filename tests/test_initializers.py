@@ -65,6 +65,12 @@ def test_random_normal_uniform_truncated_defaults():
     assert t.std() == pytest.approx(0.1 * 0.87962566103423978, rel=0.02)
 
 
+def test_scalar_and_empty_shapes_are_kept():
+    assert initializers.GlorotUniform()((), "float64").shape == ()
+    assert initializers.Constant(3.0)(()).shape == ()
+    assert initializers.HeNormal()((0, 4)).shape == (0, 4)
+
+
 def test_constant_initializers():
     np.testing.assert_array_equal(initializers.Zeros()((2, 3)), np.zeros((2, 3), np.float32))
     np.testing.assert_array_equal(initializers.get("ones")((4,), np.float64), np.ones(4))

@@ -136,6 +136,17 @@ def test_float32_update_matches_float64_formula(backend):
                                atol=1e-6)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scalar_variable_keeps_its_shape(backend):
+    w = bprop.Variable(np.array(2.0))
+    opt = optimizers.SGD(0.5, momentum=0.5).set_backend(backend)
+    opt.apply_gradients([(np.array(1.0), w)])
+    opt.apply_gradients([(np.array(1.0), w)])
+    # v1 = -0.5, p1 = 1.5; v2 = -0.25 - 0.5 = -0.75, p2 = 0.75
+    assert w.shape == () and opt.get_slot(w, "velocity").shape == ()
+    assert float(w.value) == pytest.approx(0.75)
+
+
 def test_update_is_in_place_and_apply_uses_keras3_order():
     var = bprop.Variable(P0.copy())
     buffer = var.value

@@ -79,7 +79,8 @@ class Initializer:
         shape = _check_shape(shape)
         dtype = float_dtype(np.float32 if dtype is None else dtype)
         out = self._generate(shape, dtype, self._rng())
-        return np.ascontiguousarray(out, dtype=dtype)
+        # np.asarray keeps a 0-d shape (ascontiguousarray would make it (1,))
+        return np.asarray(out, dtype=dtype, order="C")
 
     def _rng(self):
         seed = getattr(self, "seed", None)

@@ -139,8 +139,9 @@ class Optimizer:
     def _ensure_slots(self, variable):
         slots = self._slots.get(variable)
         if slots is None:
-            slots = [np.ascontiguousarray(self._slot_initial_value(n, variable),
-                                          dtype=variable.dtype)
+            # np.array, not ascontiguousarray: that one turns a 0-d slot into shape (1,)
+            slots = [np.array(self._slot_initial_value(n, variable),
+                              dtype=variable.dtype, order="C", copy=True)
                      for n in self._slot_names]
             self._slots[variable] = slots
             self._variables.append(variable)
@@ -368,7 +369,7 @@ def _check_grad(grad, var, argname):
     if g.shape != var.shape:
         raise ValueError("%s: expected shape %s (variable %r), got %s"
                          % (argname, var.shape, var.name, g.shape))
-    return np.ascontiguousarray(g)
+    return np.asarray(g, order="C")  # (ascontiguousarray would turn 0-d into shape (1,))
 
 
 def _check_iterations(value):

@@ -60,3 +60,24 @@ def test_get_backend():
         utils.get_backend("torch")
     with pytest.raises(TypeError, match="backend: expected 'core', 'numpy'"):
         utils.get_backend(3)
+
+
+def test_to_categorical():
+    got = utils.to_categorical([2, 0, 1])
+    np.testing.assert_array_equal(got, [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+    assert got.dtype == np.float32
+    assert utils.to_categorical(np.array([[1], [0]]), num_classes=4).shape == (2, 4)
+    assert utils.to_categorical(np.array([[1, 0], [0, 1]])).shape == (2, 2, 2)
+    np.testing.assert_array_equal(utils.to_categorical(np.array([1.0, 0.0])), [[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match=r"x: expected labels in \[0, 2\), got values in \[0, 3\]"):
+        utils.to_categorical([0, 3], num_classes=2)
+    with pytest.raises(ValueError, match="x: expected integer class labels"):
+        utils.to_categorical([0.5])
+    with pytest.raises(ValueError, match="num_classes: expected a non-negative int"):
+        utils.to_categorical([0], num_classes=-1)
+
+
+def test_normalize():
+    got = utils.normalize(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    np.testing.assert_allclose(got, [[0.6, 0.8], [0.0, 0.0]])
+    np.testing.assert_allclose(utils.normalize([[1.0, 3.0]], order=1), [[0.25, 0.75]])

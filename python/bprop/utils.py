@@ -12,7 +12,8 @@ import random
 
 import numpy as np
 
-__all__ = ["set_random_seed", "get_rng", "get_backend", "backend_name"]
+__all__ = ["set_random_seed", "get_rng", "get_backend", "backend_name", "to_categorical",
+           "normalize"]
 
 # Unseeded until the user asks: fresh entropy per process, as Keras does.
 _rng = np.random.default_rng()
@@ -77,3 +78,41 @@ def backend_name(module):
     """``"numpy"`` for ``bprop.reference``, ``"core"`` otherwise (for configs)."""
     name = getattr(module, "__name__", "")
     return "numpy" if isinstance(name, str) and name.endswith("reference") else "core"
+
+
+def to_categorical(x, num_classes=None):
+    """One-hot float32 rows of integer class labels (Keras' ``to_categorical``).
+
+    ``x`` of shape S (a trailing axis of 1 is dropped, as Keras does) gives
+    shape S + (num_classes,); ``num_classes`` defaults to ``max(x) + 1``.
+    """
+    labels = np.asarray(x)
+    if labels.dtype.kind == "f":
+        if labels.size and np.any(labels != np.floor(labels)):
+            raise ValueError("x: expected integer class labels, got non-integer floats")
+    elif labels.dtype.kind not in "iub":
+        raise TypeError("x: expected integer class labels, got dtype %s" % labels.dtype)
+    if labels.ndim > 1 and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    labels = labels.astype(np.int64)
+    if num_classes is None:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    elif isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) \
+            or num_classes < 0:
+        raise ValueError("num_classes: expected a non-negative int, got %r" % (num_classes,))
+    num_classes = int(num_classes)
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError("x: expected labels in [0, %d), got values in [%d, %d]"
+                         % (num_classes, labels.min(), labels.max()))
+    out = np.zeros(labels.shape + (num_classes,), dtype=np.float32)
+    np.put_along_axis(out, labels[..., None], 1.0, axis=-1)
+    return out
+
+
+def normalize(x, axis=-1, order=2):
+    """``x`` divided by its ``order``-norm along ``axis`` (zero vectors stay zero)."""
+    arr = np.asarray(x)
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float32)
+    norm = np.linalg.norm(arr, ord=order, axis=axis, keepdims=True)
+    return np.divide(arr, norm, out=np.zeros_like(arr), where=norm != 0)

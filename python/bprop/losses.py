@@ -91,8 +91,6 @@ class Loss:
         y = np.asarray(y)
         if y.dtype.kind not in "fiub":
             raise TypeError("y: expected numbers, got dtype %s" % y.dtype)
-        if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
-            raise ValueError("y: contains NaN or infinity")
         n = y.shape[0] if y.ndim else 0
         expected = (n,) + tuple(output_shape)
         if y.shape != expected:
@@ -101,7 +99,10 @@ class Loss:
             else:
                 raise ValueError("y: expected shape %s to match the model output, got %s"
                                  % ((None,) + tuple(output_shape), y.shape))
-        return np.ascontiguousarray(y, dtype=dtype)
+        y = np.ascontiguousarray(y, dtype=dtype)
+        if not np.all(np.isfinite(y)):  # after the cast: 1e200 overflows float32
+            raise ValueError("y: contains NaN or infinity (in %s)" % np.dtype(dtype))
+        return y
 
     # -------------------------------------------------------------- math on rows
     def _value(self, t, out, is_logits, be):

@@ -12,7 +12,7 @@ import time
 
 __all__ = ["ProgressLogger", "format_logs", "resolve_verbose"]
 
-_BAR_FORMAT = "{n_fmt}/{total_fmt} [{bar:30}] - {elapsed}<{remaining}, {rate_fmt}{postfix}"
+_BAR_FORMAT = "{n_fmt}/{total_fmt} [{bar:30}] - ETA: {remaining} - {elapsed} - {rate_fmt}{postfix}"
 
 
 def resolve_verbose(verbose):

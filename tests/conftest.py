@@ -76,8 +76,15 @@ def relayout(x, layout):
 
 
 def pytest_generate_tests(metafunc):
+    # a test's own @pytest.mark.parametrize of these names takes precedence
+    explicit = set()
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if isinstance(names, str):
+            names = names.split(",")
+        explicit.update(n.strip() for n in names)
     for name in ("layout", "layout_a", "layout_b"):
-        if name in metafunc.fixturenames:
+        if name in metafunc.fixturenames and name not in explicit:
             metafunc.parametrize(name, LAYOUTS)
 
 

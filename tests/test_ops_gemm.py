@@ -198,32 +198,61 @@ def test_gemm_zero_size(rng, dtype, mkn):
 
 
 # ----------------------------------------------------------------- every SIMD path
-def _isa_names():
-    info = bprop.build_info()
-    text = repr(info).lower()
-    return [isa for isa in ("generic", "avx2", "avx512") if isa in text]
+@pytest.fixture(params=["generic", "avx2", "avx512"])
+def isa(request):
+    """Select a GEMM micro-kernel path for one test (skip where the CPU lacks it)."""
+    previous = ops.get_isa()
+    active = ops.set_isa(request.param)
+    try:
+        if active != request.param:
+            pytest.skip("%s is not supported by this CPU (best: %s)"
+                        % (request.param, bprop.build_info()["simd_detected"]))
+        yield active
+    finally:
+        ops.set_isa(previous)
 
 
-@pytest.mark.parametrize("isa", ["generic", "avx2", "avx512"])
-def test_gemm_on_every_cpu_path(isa):
-    """BPROP_CPU selects the micro-kernel at load: each path must agree with NumPy."""
-    code = (
-        "import numpy as np, bprop\n"
-        "from bprop import ops\n"
-        "rng = np.random.default_rng(1)\n"
-        "for dt, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):\n"
-        "    for m, k, n in ((1, 1, 1), (7, 13, 5), (67, 300, 45), (130, 70, 129)):\n"
-        "        a = rng.standard_normal((m, k)).astype(dt)\n"
-        "        b = rng.standard_normal((n, k)).astype(dt)\n"
-        "        for bb, tb in ((b.T.copy(), False), (b, True), (b.T, False)):\n"
-        "            got = ops.gemm(a, bb, trans_b=tb)\n"
-        "            err = np.abs(got - a @ b.T) - rtol * (np.abs(a) @ np.abs(b.T))\n"
-        "            assert (err <= 1e-6 * (dt == np.float32)).all(), (dt, m, k, n, tb)\n"
-        "print(bprop.build_info())\n"
-    )
-    env = dict(os.environ, BPROP_CPU=isa)
+@pytest.mark.parametrize("mkn", SHAPES + [(6, 1, 16), (12, 257, 24), (5, 3, 17)], ids=str)
+def test_every_simd_path_matches_reference(rng, dtype, tol, isa, mkn):
+    m, k, n = mkn
+    assert bprop.build_info()["simd"] == isa
+    a, b = rand(rng, (m, k), dtype), rand(rng, (n, k), dtype)
+    scale = np.abs(a) @ np.abs(b.T)
+    rb = b[::-1]
+    # (operand, trans_b, the product it must give): packed copy, flag, F-order view, reversed
+    cases = [(b.T.copy(), False, a @ b.T), (b, True, a @ b.T), (b.T, False, a @ b.T),
+             (rb.T, False, a @ rb.T)]
+    for bb, tb, want in cases:
+        got = ops.gemm(a, bb, trans_b=tb)
+        assert_gemm_close(got, want, np.abs(a) @ np.abs(b.T if want is not cases[3][2] else rb.T),
+                          tol)
+    # the fused dense kernel runs the same micro-kernel with its epilogue
+    bias = rand(rng, n, dtype)
+    got = ops.dense_forward(a, b.T, bias, "relu")
+    assert_gemm_close(got, ref.dense_forward(a, b.T, bias, "relu"), scale + np.abs(bias), tol)
+
+
+def test_bprop_cpu_environment_variable_selects_the_path():
+    code = "import bprop; print(bprop.build_info()['simd'], bprop.ops.get_isa())"
+    env = dict(os.environ, BPROP_CPU="generic")
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    if isa not in _isa_names():
-        pytest.skip("%s is not available on this CPU (build_info: %s)" % (isa, proc.stdout))
+    assert proc.stdout.split() == ["generic", "generic"]
+
+
+@pytest.mark.parametrize("layout", ["T", "rows2", "cols1", "rev"])
+def test_strided_out_and_c_are_written_in_place(rng, dtype, tol, layout, relayout):
+    # matmul/gemm write through the strides of out / c (no hidden copy)
+    a, b = rand(rng, (11, 6), dtype), rand(rng, (6, 5), dtype)
+    c0 = rand(rng, (11, 5), dtype)
+    scale = np.abs(a) @ np.abs(b) + np.abs(c0)
+    out = relayout(np.zeros((11, 5), dtype), layout)
+    assert ops.matmul(a, b, out=out) is out
+    assert_gemm_close(out, ref.matmul(a, b), scale, tol)
+    c = relayout(c0, layout)
+    base = c.base if c.base is not None else c
+    gaps = np.isnan(base).sum()
+    assert ops.gemm(a, b, c, beta=1.0) is c
+    assert_gemm_close(c, ref.matmul(a, b) + c0, scale, tol)
+    assert np.isnan(base).sum() == gaps  # the NaN gaps between strided rows untouched

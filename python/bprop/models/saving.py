@@ -79,7 +79,7 @@ def _header(magic):
 
 
 def _weight_entries(model):
-    return {"weight_%05d" % i: np.ascontiguousarray(w) for i, w in enumerate(model.get_weights())}
+    return {"weight_%05d" % i: np.asarray(w) for i, w in enumerate(model.get_weights())}
 
 
 def _open(path, magic):
@@ -88,13 +88,15 @@ def _open(path, magic):
     if not os.path.isfile(path):
         raise FileNotFoundError("filepath: no such file %r" % (path,))
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("a single .npy array, not a bprop archive")
-        try:
-            arrays = {key: archive[key] for key in archive.files}
-        finally:
-            archive.close()
+        # Our own file object: np.load leaks the handle it opens when the zip is bad.
+        with open(path, "rb") as f:
+            archive = np.load(f, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array, not a bprop archive")
+            try:
+                arrays = {key: archive[key] for key in archive.files}
+            finally:
+                archive.close()
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise ValueError("filepath: %r is not a readable bprop file (foreign or truncated: %s)"
                          % (path, exc)) from None
@@ -139,7 +141,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         entries["compile"] = _json_bytes(compile_config)
         if include_optimizer:
             for i, arr in enumerate(model.optimizer.get_state()):
-                entries["optimizer_%05d" % i] = np.ascontiguousarray(arr)
+                entries["optimizer_%05d" % i] = np.asarray(arr)  # keeps 0-d iterations 0-d
     _write_atomically(path, entries)
 
 

@@ -1,12 +1,16 @@
 // Element formulas of the activations and their derivatives, inline so
 // that both the elementwise kernels and GEMM's epilogue use one definition.
+// float32 transcendentals go to the vectorised kernels of vecmath/; float64
+// uses libm (full double accuracy).
 // The loops here are serial: callers parallelise over rows or chunks.
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include "activation_kind.hpp"
 #include "common.hpp"
+#include "vecmath/vecmath.hpp"
 
 namespace bprop {
 
@@ -62,13 +66,25 @@ inline void activation_forward_span(Act act, const T* x, T* y, index_t n, T alph
             for (index_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : alpha * x[i];
             break;
         case Act::sigmoid:
-            for (index_t i = 0; i < n; ++i) y[i] = act_detail::sigmoid(x[i]);
+            if constexpr (std::is_same<T, float>::value) {
+                vecmath::active_kernels().sigmoid(x, y, n);
+            } else {
+                for (index_t i = 0; i < n; ++i) y[i] = act_detail::sigmoid(x[i]);
+            }
             break;
         case Act::tanh:
-            for (index_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+            if constexpr (std::is_same<T, float>::value) {
+                vecmath::active_kernels().tanh(x, y, n);
+            } else {
+                for (index_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+            }
             break;
         case Act::gelu:
-            for (index_t i = 0; i < n; ++i) y[i] = act_detail::gelu(x[i]);
+            if constexpr (std::is_same<T, float>::value) {
+                vecmath::active_kernels().gelu(x, y, n);
+            } else {
+                for (index_t i = 0; i < n; ++i) y[i] = act_detail::gelu(x[i]);
+            }
             break;
         case Act::softmax:
             break;  // row-wise: see softmax.hpp
@@ -108,7 +124,11 @@ inline void activation_backward_span(Act act, const T* dy, const T* z_or_y, T* d
             for (index_t i = 0; i < n; ++i) dx[i] = dy[i] * (T(1) - z_or_y[i] * z_or_y[i]);
             break;
         case Act::gelu:
-            for (index_t i = 0; i < n; ++i) dx[i] = dy[i] * act_detail::gelu_grad(z_or_y[i]);
+            if constexpr (std::is_same<T, float>::value) {
+                vecmath::active_kernels().gelu_backward(dy, z_or_y, dx, n);
+            } else {
+                for (index_t i = 0; i < n; ++i) dx[i] = dy[i] * act_detail::gelu_grad(z_or_y[i]);
+            }
             break;
         case Act::softmax:
             break;  // row-wise: see softmax.hpp

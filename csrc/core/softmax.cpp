@@ -1,8 +1,10 @@
 #include "softmax.hpp"
 
 #include <cmath>
+#include <type_traits>
 
 #include "parallel.hpp"
+#include "vecmath/vecmath.hpp"
 
 namespace bprop {
 
@@ -12,9 +14,13 @@ void softmax_row(const T* x, T* y, index_t cols) {
     T mx = x[0];
     for (index_t j = 1; j < cols; ++j) mx = x[j] > mx ? x[j] : mx;
     T sum = 0;
-    for (index_t j = 0; j < cols; ++j) {
-        y[j] = std::exp(x[j] - mx);
-        sum += y[j];
+    if constexpr (std::is_same<T, float>::value) {
+        sum = vecmath::active_kernels().exp_shift_sum(x, mx, y, cols);
+    } else {
+        for (index_t j = 0; j < cols; ++j) {
+            y[j] = std::exp(x[j] - mx);
+            sum += y[j];
+        }
     }
     const T inv = T(1) / sum;
     for (index_t j = 0; j < cols; ++j) y[j] *= inv;
@@ -26,7 +32,11 @@ void log_softmax_row(const T* x, T* y, index_t cols) {
     T mx = x[0];
     for (index_t j = 1; j < cols; ++j) mx = x[j] > mx ? x[j] : mx;
     T sum = 0;
-    for (index_t j = 0; j < cols; ++j) sum += std::exp(x[j] - mx);
+    if constexpr (std::is_same<T, float>::value) {
+        sum = vecmath::active_kernels().exp_shift_sum(x, mx, y, cols);  // y: scratch
+    } else {
+        for (index_t j = 0; j < cols; ++j) sum += std::exp(x[j] - mx);
+    }
     const T lse = std::log(sum);
     for (index_t j = 0; j < cols; ++j) y[j] = x[j] - mx - lse;
 }

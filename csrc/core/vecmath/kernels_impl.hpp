@@ -1,0 +1,75 @@
+// Body of kernels_<isa>.cpp: the span loops over FloatVec<VB>.  Included
+// once per ISA translation unit with BPROP_VECMATH_VB and BPROP_VECMATH_NAME
+// defined; everything here has internal linkage.
+#include <cstring>
+
+#include "vecmath.hpp"
+
+namespace bprop {
+namespace vecmath {
+namespace {
+
+using VT = FloatVec<BPROP_VECMATH_VB>;
+using V = VT::V;
+
+void exp_span(const float* x, float* y, index_t n) {
+    map_span<VT>(x, y, n, [](V v) { return VT::exp(v); });
+}
+void sigmoid_span(const float* x, float* y, index_t n) {
+    map_span<VT>(x, y, n, [](V v) { return VT::sigmoid(v); });
+}
+void tanh_span(const float* x, float* y, index_t n) {
+    map_span<VT>(x, y, n, [](V v) { return VT::tanh(v); });
+}
+void gelu_span(const float* x, float* y, index_t n) {
+    map_span<VT>(x, y, n, [](V v) { return VT::gelu(v); });
+}
+
+void gelu_backward_span(const float* dy, const float* x, float* dx, index_t n) {
+    constexpr int L = VT::kLanes;
+    index_t i = 0;
+    for (; i + L <= n; i += L) VT::store(dx + i, VT::load(dy + i) * VT::gelu_grad(VT::load(x + i)));
+    if (i < n) {
+        float xin[L] = {}, gin[L] = {}, out[L];
+        const std::size_t bytes = sizeof(float) * static_cast<std::size_t>(n - i);
+        std::memcpy(xin, x + i, bytes);
+        std::memcpy(gin, dy + i, bytes);
+        VT::store(out, VT::load(gin) * VT::gelu_grad(VT::load(xin)));
+        std::memcpy(dx + i, out, bytes);
+    }
+}
+
+float exp_shift_sum_span(const float* x, float shift, float* y, index_t n) {
+    constexpr int L = VT::kLanes;
+    V acc = V{};
+    index_t i = 0;
+    for (; i + L <= n; i += L) {
+        const V e = VT::exp(VT::load(x + i) - shift);
+        VT::store(y + i, e);
+        acc += e;
+    }
+    float lanes[L];
+    VT::store(lanes, acc);
+    float sum = 0.0f;
+    for (int l = 0; l < L; ++l) sum += lanes[l];
+    if (i < n) {
+        float in[L], out[L];
+        for (int l = 0; l < L; ++l) in[l] = shift - 1000.0f;  // padding: exp(...) = 0
+        std::memcpy(in, x + i, sizeof(float) * static_cast<std::size_t>(n - i));
+        VT::store(out, VT::exp(VT::load(in) - shift));
+        for (index_t l = 0; l < n - i; ++l) {
+            y[i + l] = out[l];
+            sum += out[l];
+        }
+    }
+    return sum;
+}
+
+}  // namespace
+
+Kernels BPROP_VECMATH_NAME() {
+    return {&exp_span, &sigmoid_span, &tanh_span, &gelu_span, &gelu_backward_span, &exp_shift_sum_span};
+}
+
+}  // namespace vecmath
+}  // namespace bprop

@@ -129,11 +129,11 @@ def test_grad_may_be_any_layout(rng, dtype, tol, relayout, layout):
 def test_non_contiguous_param_is_refused(dtype):
     # an in-place update of a copy would be silently lost
     base = np.zeros((6, 4), dtype)
-    with pytest.raises(ValueError, match="param") as info:
+    with pytest.raises(ValueError, match=r"^param: .*contiguous"):
         ops.sgd_update(base[::2], np.ones((3, 4), dtype), 0.1)
-    assert "contiguous" in str(info.value)
-    with pytest.raises(ValueError, match="m"):
-        ops.adam_update(np.zeros(3, dtype), np.ones(3, dtype), base[0, :3][::-1].copy()[::-1],
+    np.testing.assert_array_equal(base, 0)
+    with pytest.raises(ValueError, match=r"^m: .*contiguous"):
+        ops.adam_update(np.zeros(3, dtype), np.ones(3, dtype), base[0, :3][::-1],
                         np.zeros(3, dtype), 0.1, 1)
 
 

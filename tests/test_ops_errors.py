@@ -313,3 +313,41 @@ def test_float_targets_of_the_other_dtype_raise_type_error(fn):
         getattr(ops, fn)(f((3, 4), np.float32), f((3, 4), np.float64))
     msg = str(info.value)
     assert named("labels", msg) and "float32" in msg and "float64" in msg, msg
+
+
+# ----------------------------------------------------------------- signatures
+def _reference_functions():
+    import inspect
+
+    from bprop import reference as ref
+
+    return {n: v for n, v in vars(ref).items() if inspect.isfunction(v)
+            and not n.startswith("_") and v.__module__ == ref.__name__}
+
+
+def _signature_of(fn):
+    """[(name, default or inspect.Parameter.empty)] of a Python or pybind11 function."""
+    import ast
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # pybind11: "name(a: object, b: float = 1.0) -> ..."
+        head = fn.__doc__.splitlines()[0]
+        inner = head[head.index("(") + 1:head.rindex(")")]
+        params = []
+        for part in filter(None, (p.strip() for p in inner.split(","))):
+            name, _, rest = part.partition(":")
+            default = rest.partition("=")[2].strip()
+            params.append((name.strip(), ast.literal_eval(default) if default
+                           else inspect.Parameter.empty))
+        return params
+    return [(p.name, p.default) for p in sig.parameters.values()]
+
+
+@pytest.mark.parametrize("name", sorted(_reference_functions()))
+def test_ops_mirrors_the_reference_signature(name):
+    """Same names, same parameters, same defaults: the two backends are interchangeable."""
+    assert hasattr(ops, name), "bprop.ops lacks %s" % name
+    want = _signature_of(_reference_functions()[name])
+    assert _signature_of(getattr(ops, name)) == want

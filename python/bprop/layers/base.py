@@ -242,16 +242,7 @@ class Layer:
 
     def _check_input(self, x):
         """Check dtype and (when built) the per-sample shape of an ndarray input."""
-        if not isinstance(x, np.ndarray):
-            raise TypeError(
-                "x: layer %r expects a numpy array, got %s" % (self.name, type(x).__name__)
-            )
-        if x.dtype != self._dtype:
-            raise TypeError(
-                "x: layer %r expects dtype %s, got %s" % (self.name, self._dtype, x.dtype)
-            )
-        if x.ndim < 1:
-            raise ValueError("x: layer %r expects a batch of samples, got a scalar" % self.name)
+        self._check_array(x)
         expected = self._build_input_shape
         if self.built and expected is not None:
             got = x.shape[1:]
@@ -262,6 +253,19 @@ class Layer:
                     "x: layer %r expects input shape %s, got %s"
                     % (self.name, (None,) + tuple(expected), x.shape)
                 )
+
+    def _check_array(self, x):
+        """``x`` must be an ndarray of the layer's dtype with a batch axis."""
+        if not isinstance(x, np.ndarray):
+            raise TypeError(
+                "x: layer %r expects a numpy array, got %s" % (self.name, type(x).__name__)
+            )
+        if x.dtype != self._dtype:
+            raise TypeError(
+                "x: layer %r expects dtype %s, got %s" % (self.name, self._dtype, x.dtype)
+            )
+        if x.ndim < 1:
+            raise ValueError("x: layer %r expects a batch of samples, got a scalar" % self.name)
 
     def __call__(self, x, training=None):
         """Apply the layer: ndarray in, new ndarray out; taped under a GradientTape."""

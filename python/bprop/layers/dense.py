@@ -72,6 +72,17 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
+    def _check_input(self, x):
+        # Like Keras' InputSpec for Dense: any rank >= 2, only the last axis is fixed.
+        self._check_array(x)
+        in_dim = self.kernel.shape[0]
+        if x.ndim < 2:
+            raise ValueError("x: layer %r expects a batch of rows (batch, ..., %d), got shape %s"
+                             % (self.name, in_dim, x.shape))
+        if x.shape[-1] != in_dim:
+            raise ValueError("x: layer %r expects input shape (None, ..., %d), got %s"
+                             % (self.name, in_dim, x.shape))
+
     def forward(self, x, training=False):
         """x (batch, ..., in) -> y (batch, ..., units); caches x and the activation."""
         self._check_input(x)

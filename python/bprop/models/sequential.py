@@ -56,6 +56,16 @@ class Sequential(TrainingMixin, Layer):
         """Append ``layer``; builds it at once when the input shape is known."""
         if not isinstance(layer, Layer):
             raise TypeError("layer: expected a bprop.layers.Layer, got %r" % (layer,))
+        if isinstance(layer, _layers.InputLayer):
+            # As in Keras, an InputLayer only fixes the input shape; it is not
+            # one of model.layers.
+            if self.layers or self._sample_shape is not None:
+                raise ValueError("layer: an InputLayer/Input can only come first, got %r "
+                                 "after %d layer(s)" % (layer.name, len(self.layers)))
+            self._sample_shape = tuple(layer._input_shape_arg)
+            if not self._explicit_dtype and layer._explicit_dtype:
+                self._dtype, self._explicit_dtype = layer._dtype, True
+            return
         if any(layer is other for other in self.layers):
             raise ValueError("layer: %r is already in this model" % layer.name)
         names = {other.name for other in self.layers}

@@ -366,3 +366,48 @@ def test_reduce_lr_on_plateau_improvement_resets_wait():
     assert model.optimizer.learning_rate == pytest.approx(0.01)
     with pytest.raises(ValueError, match=r"factor: expected a value in \(0, 1\), got 1.5"):
         callbacks.ReduceLROnPlateau(factor=1.5)
+
+
+# ----------------------------------------------------------------- with a real model and fit
+def _tiny_model(lr):
+    import bprop
+
+    bprop.utils.set_random_seed(0)
+    model = bprop.Sequential([bprop.layers.Dense(2, activation="softmax", input_shape=(3,))],
+                             backend="numpy")
+    model.compile(optimizer=optimizers.SGD(lr), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(16, 3))
+    y = (x[:, 0] > 0).astype(np.int64)
+    return model, x, y
+
+
+def test_fit_early_stopping_and_scheduler_in_a_real_fit(tmp_path):
+    model, x, y = _tiny_model(lr=0.5)
+    # The scheduler sets the rate to 0 from epoch 2 on, so the loss stops
+    # improving at epoch 2 and EarlyStopping(patience=0) ends training there.
+    sched = callbacks.LearningRateScheduler(lambda epoch, lr: 0.5 if epoch < 2 else 0.0)
+    es = callbacks.EarlyStopping(monitor="loss", patience=0, restore_best_weights=True)
+    log = callbacks.CSVLogger(str(tmp_path / "fit.csv"))
+    history = model.fit(x, y, epochs=10, batch_size=16, shuffle=False, verbose=0,
+                        callbacks=[sched, es, log])
+    assert history.epoch == [0, 1, 2, 3]
+    assert history.history["learning_rate"] == pytest.approx([0.5, 0.5, 0.0, 0.0])
+    losses_ = history.history["loss"]
+    assert losses_[1] < losses_[0] and losses_[3] == pytest.approx(losses_[2])
+    assert es.stopped_epoch == 3 and model.optimizer.learning_rate == 0.0
+    rows = read_rows(tmp_path / "fit.csv")
+    assert rows[0] == ["epoch", "accuracy", "learning_rate", "loss"] and len(rows) == 5
+
+
+def test_model_checkpoint_writes_loadable_files_in_a_real_fit(tmp_path):
+    import bprop
+
+    model, x, y = _tiny_model(lr=0.1)
+    pattern = str(tmp_path / "ck-{epoch:02d}.bprop")
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0,
+              callbacks=[callbacks.ModelCheckpoint(pattern, monitor="loss")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck-01.bprop", "ck-02.bprop"]
+    loaded = bprop.models.load_model(str(tmp_path / "ck-02.bprop"))
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

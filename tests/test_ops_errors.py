@@ -351,3 +351,24 @@ def test_ops_mirrors_the_reference_signature(name):
     assert hasattr(ops, name), "bprop.ops lacks %s" % name
     want = _signature_of(_reference_functions()[name])
     assert _signature_of(getattr(ops, name)) == want
+
+
+def test_read_only_inputs_are_fine():
+    x = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    x.setflags(write=False)
+    np.testing.assert_array_equal(ops.relu(x), np.maximum(x, 0))
+    np.testing.assert_allclose(ops.matmul(x, x.T), x @ x.T, rtol=1e-14)
+
+
+def test_gemm_c_overlapping_an_input_raises():
+    a = np.ones((4, 4))
+    with pytest.raises(ValueError, match=r"^c: .*overlap"):
+        ops.gemm(a, np.ones((4, 4)), a, beta=1.0)
+    with pytest.raises(ValueError, match=r"^c: .*overlap"):
+        ops.gemm(np.ones((4, 4)), a, a.T, beta=1.0)
+
+
+def test_huge_unsigned_label_is_out_of_range():
+    # 2**63 does not fit int64: it must be refused, not wrapped into range
+    with pytest.raises(ValueError, match="labels"):
+        ops.softmax_cross_entropy(f((3, 4)), np.array([0, 1, 2**63], np.uint64))

@@ -463,3 +463,27 @@ def test_minimize_with_gradient_tape():
     np.testing.assert_allclose(w.value, want, rtol=1e-12)
     with pytest.raises(TypeError, match="loss: expected a callable when tape is None"):
         opt.minimize(1.0, [w])
+
+
+@pytest.mark.parametrize("clip", [{}, {"clipnorm": 0.1}, {"clipvalue": 0.01},
+                                  {"global_clipnorm": 0.1}], ids=["none", "norm", "value",
+                                                                 "global"])
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adam", "adamw", "adagrad"])
+def test_steady_state_step_allocates_no_arrays(name, clip):
+    import tracemalloc
+
+    opt = optimizers.deserialize({"class_name": name, "config": dict(clip)})
+    if name == "sgd":
+        opt = optimizers.SGD(0.01, momentum=0.9, **clip)
+    variables = [bprop.Variable(np.ones((128, 128), np.float32)),
+                 bprop.Variable(np.ones(128, np.float32))]
+    grads = [np.full((128, 128), 0.5, np.float32), np.full(128, 0.5, np.float32)]
+    opt.apply_gradients(zip(grads, variables))  # slots and clip buffers are made here
+    tracemalloc.start()
+    try:
+        for _ in range(5):
+            opt.apply_gradients(zip(grads, variables))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16_384  # one gradient is 65,536 bytes: no array-sized allocation

@@ -19,6 +19,18 @@ def test_mean_running_and_weighted():
     assert m.name == "mean"
 
 
+def test_custom_loop_usage_with_tensors():
+    import bprop
+
+    loss_metric = metrics.Mean(name="train_loss")
+    acc = metrics.SparseCategoricalAccuracy(name="train_accuracy")
+    assert loss_metric(bprop.constant(2.0)) == pytest.approx(2.0)
+    assert loss_metric(bprop.constant(4.0)) == pytest.approx(3.0)
+    assert acc([1, 0], bprop.constant([[0.2, 0.8], [0.3, 0.7]])) == pytest.approx(0.5)
+    loss_metric.reset_states()  # tf.keras spelling
+    assert loss_metric.result() == 0.0
+
+
 def test_sparse_categorical_accuracy():
     y_pred = np.array([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6], [0.3, 0.4, 0.3]])
     y_true = np.array([1, 2, 2, 0])  # hits: yes, no, yes, no

@@ -65,6 +65,10 @@ class Metric:
         self.total = 0.0
         self.count = 0.0
 
+    def reset_states(self):
+        """Keras 2 / tf.keras spelling of :meth:`reset_state`."""
+        self.reset_state()
+
     def _accumulate(self, values, sample_weight=None):
         values = np.asarray(values, dtype=np.float64)
         w = _weights_for(values, sample_weight)
@@ -107,6 +111,11 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         self._accumulate(_as_float_array(values, "values"), sample_weight)
+
+    def __call__(self, values, sample_weight=None):
+        """``train_loss(loss_value)`` in a custom loop: update, return the running mean."""
+        self.update_state(values, sample_weight=sample_weight)
+        return self.result()
 
 
 def _check_pair(y_true, y_pred):

@@ -57,7 +57,7 @@ def _apply(name, x):
     if _is_symbolic(x):
         from .layers import Activation
 
-        return Activation(name)(x)
+        return Activation(name, dtype=x.dtype, name="activations.%s" % name)(x)
     from . import ops
 
     x = np.asarray(x)

@@ -1,0 +1,145 @@
+"""Losses: Keras values on hand-checked cases, float64 gradients, names, tensors."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import bprop
+from bprop import losses
+from bprop.testing import numeric_gradient
+
+EPS = 1e-7
+
+
+def test_mse_and_mae_hand_computed():
+    y_true = np.array([[0.0, 1.0], [2.0, -1.0]])
+    y_pred = np.array([[1.0, 1.0], [0.0, 0.0]])
+    # squared errors 1, 0, 4, 1 -> per sample 0.5, 2.5 -> mean 1.5
+    assert losses.MeanSquaredError()(y_true, y_pred) == pytest.approx(1.5, rel=1e-15)
+    assert losses.get("mse")(y_true, y_pred) == pytest.approx(1.5, rel=1e-15)
+    # abs errors 1, 0, 2, 1 -> mean 1.0
+    assert losses.MeanAbsoluteError()(y_true, y_pred) == pytest.approx(1.0, rel=1e-15)
+    np.testing.assert_allclose(losses.mean_squared_error(y_true, y_pred), [0.5, 2.5])
+    np.testing.assert_allclose(losses.mae(y_true, y_pred), [0.5, 1.5])
+    # sample weights: (0.5 * 2 + 2.5 * 0) / 2
+    assert losses.mse.__name__ == "mean_squared_error"
+    assert losses.MeanSquaredError()(y_true, y_pred, sample_weight=[2, 0]) == pytest.approx(0.5)
+
+
+def test_sparse_and_categorical_crossentropy_hand_computed():
+    p = np.array([[0.7, 0.2, 0.1], [0.25, 0.25, 0.5]])
+    labels = np.array([0, 2])
+    expected = -(math.log(0.7) + math.log(0.5)) / 2
+    assert losses.SparseCategoricalCrossentropy()(labels, p) == pytest.approx(expected, 1e-12)
+    assert losses.CategoricalCrossentropy()(np.eye(3)[labels], p) == pytest.approx(expected,
+                                                                                   1e-12)
+    # Keras normalises rows that do not sum to one
+    assert losses.SparseCategoricalCrossentropy()(labels, 2 * p) == pytest.approx(expected,
+                                                                                  1e-12)
+    logits = np.log(p) + 3.0  # softmax(logits) == p
+    assert losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits) == \
+        pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(losses.sparse_categorical_crossentropy(labels, p),
+                               [-math.log(0.7), -math.log(0.5)], rtol=1e-12)
+    # labels as (n, 1) and as integral floats are accepted, as Keras does
+    assert losses.SparseCategoricalCrossentropy()(labels[:, None].astype(float), p) == \
+        pytest.approx(expected, rel=1e-12)
+    # zero probability is clipped to 1e-7, not log(0)
+    assert losses.SparseCategoricalCrossentropy()([1], [[1.0, 0.0]]) == pytest.approx(
+        -math.log(EPS), rel=1e-6)
+
+
+def test_binary_crossentropy_hand_computed():
+    t = np.array([[1.0], [0.0], [1.0]])
+    p = np.array([[0.9], [0.2], [0.6]])
+    expected = -(math.log(0.9) + math.log(0.8) + math.log(0.6)) / 3
+    assert losses.BinaryCrossentropy()(t, p) == pytest.approx(expected, rel=1e-12)
+    assert losses.get("binary_crossentropy")(t.ravel(), p.ravel()) == pytest.approx(expected,
+                                                                                     rel=1e-12)
+    z = np.log(p / (1 - p))
+    assert losses.BinaryCrossentropy(from_logits=True)(t, z) == pytest.approx(expected, 1e-12)
+    # stable for huge logits: log(1 + e^-1000) = 0 exactly, the wrong side costs 1000
+    assert losses.BinaryCrossentropy(from_logits=True)([[1.0], [1.0]], [[1000.0], [-1000.0]]) \
+        == pytest.approx(500.0, rel=1e-12)
+
+
+LOGIT_CASES = [
+    (losses.SparseCategoricalCrossentropy(), True, "sparse"),
+    (losses.SparseCategoricalCrossentropy(), False, "sparse"),
+    (losses.CategoricalCrossentropy(), True, "onehot"),
+    (losses.CategoricalCrossentropy(), False, "soft"),
+    (losses.BinaryCrossentropy(), True, "binary"),
+    (losses.BinaryCrossentropy(), False, "binary"),
+    (losses.MeanSquaredError(), False, "real"),
+    (losses.MeanAbsoluteError(), False, "real"),
+]
+
+
+@pytest.mark.parametrize("loss,is_logits,kind", LOGIT_CASES)
+@pytest.mark.parametrize("backend", ["core", "numpy"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_value_and_grad_against_central_differences(loss, is_logits, kind, backend, weighted):
+    rng = np.random.default_rng(0)
+    n, k = 5, 4
+    be = bprop.utils.get_backend(backend)
+    out = rng.normal(size=(n, k)) if is_logits or kind == "real" else rng.uniform(0.1, 0.9,
+                                                                                    (n, k))
+    y = {"sparse": rng.integers(0, k, n), "onehot": np.eye(k)[rng.integers(0, k, n)],
+         "soft": rng.dirichlet(np.ones(k), n), "binary": rng.uniform(0, 1, (n, k)),
+         "real": rng.normal(size=(n, k))}[kind]
+    t = loss.prepare_targets(y, (k,), np.float64)
+    w = rng.uniform(0.5, 2.0, n) if weighted else None
+    grad = np.empty_like(out)
+    value, g = loss.value_and_grad(t, out, is_logits, be, grad, w)
+    assert g is grad
+    assert value == pytest.approx(loss.value(t, out, is_logits, be, w), rel=1e-13)
+    numeric = numeric_gradient(lambda o: loss.value(t, o, is_logits, be, w), out)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_get_names_classes_functions_and_configs():
+    assert isinstance(losses.get("mean_squared_error"), losses.MeanSquaredError)
+    assert isinstance(losses.get("MSE"), losses.MeanSquaredError)
+    assert isinstance(losses.get("MeanAbsoluteError"), losses.MeanAbsoluteError)
+    assert isinstance(losses.get(losses.categorical_crossentropy),
+                      losses.CategoricalCrossentropy)
+    assert isinstance(losses.get(losses.BinaryCrossentropy), losses.BinaryCrossentropy)
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True, name="ce")
+    clone = losses.get(losses.serialize(loss))
+    assert isinstance(clone, losses.SparseCategoricalCrossentropy)
+    assert clone.from_logits and clone.name == "ce"
+    with pytest.raises(ValueError, match="loss: unknown name 'hinge'; known: "
+                                         "binary_crossentropy, categorical_crossentropy"):
+        losses.get("hinge")
+    with pytest.raises(ValueError, match="custom loss functions cannot be differentiated"):
+        losses.get(lambda a, b: 0.0)
+    with pytest.raises(ValueError, match="reduction: expected 'sum_over_batch_size'"):
+        losses.MeanSquaredError(reduction="sum")
+
+
+def test_bad_targets():
+    with pytest.raises(ValueError, match=r"y: expected class labels in \[0, 3\)"):
+        losses.SparseCategoricalCrossentropy()([3], [[0.2, 0.3, 0.5]])
+    with pytest.raises(ValueError, match=r"y: binary cross-entropy expects targets in \[0, 1\]"):
+        losses.BinaryCrossentropy()([[2.0]], [[0.5]])
+    with pytest.raises(ValueError, match="y_true: expected 2 samples"):
+        losses.MeanSquaredError()([[1.0]], [[1.0], [2.0]])
+    with pytest.raises(ValueError, match="sample_weight: expected 1 values, got 2"):
+        losses.MeanSquaredError()([[1.0]], [[1.0]], sample_weight=[1, 2])
+
+
+def test_loss_objects_on_tensors_return_tensors_for_the_tape():
+    rng = np.random.default_rng(0)
+    logits = bprop.Variable(rng.normal(size=(4, 3)), dtype="float64")
+    labels = np.array([0, 2, 1, 1])
+    loss_fn = losses.SparseCategoricalCrossentropy(from_logits=True)
+    with bprop.GradientTape() as tape:
+        value = loss_fn(labels, logits)
+    assert isinstance(value, bprop.Tensor)
+    expected = loss_fn(labels, logits.numpy())
+    assert float(np.asarray(value)) == pytest.approx(expected, rel=1e-12)
+    grad = np.asarray(tape.gradient(value, logits))
+    numeric = numeric_gradient(lambda z: loss_fn(labels, z), logits.numpy())
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)

@@ -487,3 +487,32 @@ def test_steady_state_step_allocates_no_arrays(name, clip):
     finally:
         tracemalloc.stop()
     assert peak < 16_384  # one gradient is 65,536 bytes: no array-sized allocation
+
+
+def test_custom_training_loop_matches_fit():
+    """tf.keras-style loop (GradientTape + apply_gradients) == two steps of fit."""
+    def make():
+        bprop.utils.set_random_seed(3)
+        return bprop.Sequential([bprop.layers.Dense(4, activation="tanh", input_shape=(3,)),
+                                 bprop.layers.Dense(2, activation="softmax")], backend="numpy")
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 8)
+    fitted = make()
+    fitted.compile(optimizer=optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    fitted.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+
+    looped = make()
+    opt = optimizers.Adam(0.01, backend="numpy")
+    loss_fn = bprop.losses.SparseCategoricalCrossentropy()
+    for _ in range(2):
+        with bprop.GradientTape() as tape:
+            loss = loss_fn(y, looped(x, training=True))
+        grads = tape.gradient(loss, looped.trainable_variables)
+        opt.apply_gradients(zip(grads, looped.trainable_variables))
+    assert opt.iterations == 2
+    for a, b in zip(fitted.get_weights(), looped.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # and the weights did move
+    assert not np.allclose(make().get_weights()[0], looped.get_weights()[0])

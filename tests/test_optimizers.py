@@ -182,7 +182,7 @@ def test_slots_are_kept_per_variable():
     # a: v = -1, then -1.5 -> 1 - 1 - 1.5; b: first step only, v = -1.
     assert a.value[0] == pytest.approx(-1.5)
     assert b.value[0] == pytest.approx(0.0)
-    assert opt.variables == [a, b]
+    assert opt.tracked_variables == [a, b]
 
 
 class CountingBackend:

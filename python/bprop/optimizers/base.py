@@ -157,8 +157,9 @@ class Optimizer:
         return self
 
     @property
-    def variables(self):
-        """Variables this optimizer holds slots for, in first-seen order."""
+    def tracked_variables(self):
+        """The model Variables this optimizer holds slots for, in first-seen order
+        (the order of :meth:`get_state`)."""
         return list(self._variables)
 
     def get_slot(self, variable, slot_name):

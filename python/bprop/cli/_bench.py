@@ -99,11 +99,10 @@ def cmd_bench(args):
         cmd = [sys.executable, "-m", "benchmarks", "--quick"]
         if args.threads is not None:
             # The harness runs in its own process: pass the thread count on.
-            env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-        else:
-            env = None
-        print(f"Running the benchmark harness: {' '.join(cmd[1:])} (in {root})", flush=True)
-        return subprocess.call(cmd, cwd=root, env=env)
+            cmd += ["--threads", str(args.threads)]
+        print(f"Running the benchmark harness: python {' '.join(cmd[1:])} (in {root})",
+              flush=True)
+        return subprocess.call(cmd, cwd=root)
     print(f"bprop {bprop.__version__} built-in benchmark, {bprop.get_num_threads()} threads, "
           f"best of {args.repeat} (bprop = C++ core, NumPy = bprop.reference)", flush=True)
     print(format_table(builtin_rows(repeat=args.repeat)))

@@ -7,6 +7,9 @@
 * ``relayout``: ``relayout(x, layout)`` returns an array with ``x``'s
   values in another memory layout.  A test taking an argument named
   ``layout``, ``layout_a`` or ``layout_b`` is parametrised over ``LAYOUTS``.
+* ``isa``: parametrises a test over the SIMD paths ("generic", "avx2",
+  "avx512") selected with ``bprop.ops.set_isa``; skips a path the CPU lacks
+  and restores the previous one.
 * ``both_thread_counts``: ``run(fn, counts=(1, 2, 4))`` calls ``fn()`` once
   per thread count and returns the results; the previous count is restored.
 """
@@ -126,3 +129,18 @@ def both_thread_counts():
 
     yield run
     bprop.set_num_threads(previous)
+
+
+@pytest.fixture(params=["generic", "avx2", "avx512"])
+def isa(request):
+    from bprop import ops
+
+    previous = ops.get_isa()
+    active = ops.set_isa(request.param)
+    try:
+        if active != request.param:
+            pytest.skip("SIMD path %s is not supported by this CPU (using %s)"
+                        % (request.param, active))
+        yield active
+    finally:
+        ops.set_isa(previous)

@@ -174,3 +174,62 @@ def test_nan_propagates_through_forward(dtype, name):
     got = getattr(ops, name)(x, **kw)
     assert np.isnan(got[0])
     np.testing.assert_allclose(got[1:], getattr(ref, name)(x[1:], **kw), rtol=1e-6)
+
+
+# ----------------------------------------------------------------- float32 SIMD math, every path
+# float32 sigmoid/tanh/gelu/exp run vectorised approximations per ISA: check
+# them against float64 truth on the same inputs.  Tolerances: 4 float32 eps
+# relative (measured: ~1 eps), plus an absolute term where the result
+# cancels (gelu's tails) or underflows (sigmoid near -88).
+F32_EPS = float(np.finfo(np.float32).eps)
+ACCURACY = {
+    "sigmoid": (4 * F32_EPS, 1e-30),
+    "tanh": (4 * F32_EPS, 1e-30),
+    "gelu": (4 * F32_EPS, 1e-6),
+}
+
+
+def f32_probe(rng):
+    """Inputs over the whole useful range, plus lengths that leave vector tails."""
+    return np.concatenate([4 * rng.standard_normal(3001), np.linspace(-100, 100, 2001),
+                           1e-3 * rng.standard_normal(17), [0.0, -0.0, 88.7, -88.7, 1e4, -1e4]]
+                          ).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", sorted(ACCURACY))
+def test_float32_simd_accuracy_on_every_path(rng, isa, name):
+    x = f32_probe(rng)
+    rtol, atol = ACCURACY[name]
+    truth = getattr(ref, name)(x.astype(np.float64))
+    for n in (1, 3, 7, 8, 9, 15, 16, 17, 33, x.size):  # vector tails of every length
+        got = getattr(ops, name)(x[:n]).astype(np.float64)
+        err = np.abs(got - truth[:n])
+        assert np.all(err <= rtol * np.abs(truth[:n]) + atol), (isa, n, float(err.max()))
+
+
+def test_float32_gelu_backward_accuracy_on_every_path(rng, isa):
+    x = f32_probe(rng)
+    dy = rng.standard_normal(x.size).astype(np.float32)
+    truth = ref.gelu_backward(dy.astype(np.float64), x.astype(np.float64))
+    got = ops.gelu_backward(dy, x).astype(np.float64)
+    assert np.all(np.abs(got - truth) <= 4 * F32_EPS * np.abs(truth) + 4e-6 * np.abs(dy))
+
+
+def test_float32_softmax_accuracy_on_every_path(rng, isa):
+    for cols in (1, 5, 8, 16, 37):
+        z = (5 * rng.standard_normal((40, cols))).astype(np.float32)
+        z64 = z.astype(np.float64)
+        np.testing.assert_allclose(ops.softmax(z), ref.softmax(z64), rtol=8 * F32_EPS, atol=1e-7)
+        np.testing.assert_allclose(ops.log_softmax(z), ref.log_softmax(z64), rtol=8 * F32_EPS,
+                                   atol=1e-6)
+
+
+def test_float32_extremes_on_every_path(isa):
+    x = np.array([-1e4, -1000.0, -100.0, 100.0, 1000.0, 1e4], np.float32)
+    s = ops.sigmoid(x)
+    np.testing.assert_array_equal(s[[0, 1, 4, 5]], [0.0, 0.0, 1.0, 1.0])
+    assert 0.0 <= s[2] < 1e-40 and s[3] == 1.0
+    np.testing.assert_array_equal(ops.tanh(x), [-1, -1, -1, 1, 1, 1])
+    np.testing.assert_array_equal(ops.gelu(x), [0, 0, 0, 100, 1000, 1e4])
+    np.testing.assert_array_equal(ops.gelu_backward(np.ones(6, np.float32), x), [0, 0, 0, 1, 1, 1])
+    assert np.all(np.isnan(ops.sigmoid(np.full(9, np.nan, np.float32))))

@@ -1,0 +1,270 @@
+"""Reporting: Markdown tables, JSON files and a PNG chart of benchmark results.
+
+``results`` is the dict built by :func:`benchmarks.run.run_benchmarks`:
+``{"meta": {...}, "gemm": [rows], "ops": [rows], "training": [rows]}``, each
+row as produced by the matching ``bench_*`` module.  Speedups are NumPy's
+time over bprop's (> 1 means bprop is faster); a torch column appears when
+PyTorch took part.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+from typing import Dict, List, Optional, Sequence
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub-flavoured Markdown table; numbers right-aligned, text left-aligned."""
+    cells = [[str(c) for c in row] for row in rows]
+    for i, row in enumerate(cells):
+        if len(row) != len(headers):
+            raise ValueError(f"row {i} has {len(row)} cells, headers have {len(headers)}")
+    widths = [max([len(h)] + [len(r[j]) for r in cells]) for j, h in enumerate(headers)]
+    numeric = [all(_is_number(r[j]) for r in cells) and bool(cells) for j in range(len(headers))]
+
+    def line(values):
+        out = []
+        for j, v in enumerate(values):
+            out.append(v.rjust(widths[j]) if numeric[j] else v.ljust(widths[j]))
+        return "| " + " | ".join(out) + " |"
+
+    rule = "|" + "|".join(("-" * (w + 1) + ":") if numeric[j] else ("-" * (w + 2))
+                          for j, w in enumerate(widths)) + "|"
+    return "\n".join([line(list(headers)), rule] + [line(r) for r in cells])
+
+
+def _is_number(text):
+    text = text.lstrip("x").rstrip("%")
+    try:
+        float(text)
+    except ValueError:
+        return text in ("-", "")
+    return True
+
+
+def _fmt(value, digits=2):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def _met(value):
+    return "-" if value is None else ("yes" if value else "no")
+
+
+def _has_torch(rows):
+    return any("torch" in r["results"] for r in rows)
+
+
+def gemm_table(rows: Sequence[Dict]) -> str:
+    torch = _has_torch(rows)
+    headers = ["shape (MxKxN)", "group", "dtype", "layout", "threads", "bprop GFLOP/s",
+               "NumPy GFLOP/s"] + (["torch GFLOP/s"] if torch else []) + [
+               "bprop/NumPy", "target", "met"]
+    body = []
+    for r in rows:
+        res = r["results"]
+        line = [r["shape"], r["group"], r["dtype"], r["layout"], r["threads"],
+                _fmt(res["bprop"]["gflops"], 1), _fmt(res["numpy"]["gflops"], 1)]
+        if torch:
+            line.append(_fmt(res["torch"]["gflops"], 1) if "torch" in res else "-")
+        line += ["x" + _fmt(r["speedup"]),
+                 ">= x" + _fmt(r["target_speedup"], 1) if r["target_speedup"] else "-",
+                 _met(r["meets_target"])]
+        body.append(line)
+    return markdown_table(headers, body)
+
+
+def ops_table(rows: Sequence[Dict]) -> str:
+    torch = _has_torch(rows)
+    headers = ["kernel", "shape", "threads", "bprop GB/s", "NumPy GB/s"] + (
+        ["torch GB/s"] if torch else []) + ["bprop/NumPy", "max ulp bprop", "max ulp NumPy", "target", "met"]
+    body = []
+    for r in rows:
+        res = r["results"]
+        line = [r["kernel"], r["shape"], r["threads"], _fmt(res["bprop"]["gbps"]),
+                _fmt(res["numpy"]["gbps"])]
+        if torch:
+            line.append(_fmt(res["torch"]["gbps"]) if "torch" in res else "-")
+        target = ">= x" + _fmt(r["target_speedup"], 0) if r["target_speedup"] else "-"
+        if torch and "torch" in res:
+            target = (target + ", " if r["target_speedup"] else "") + ">= torch"
+        line += ["x" + _fmt(r["speedup"]), _fmt(r["max_ulp"], 1), _fmt(r.get("numpy_max_ulp"), 1),
+                 target, _met(r["meets_target"])]
+        body.append(line)
+    return markdown_table(headers, body)
+
+
+def training_table(rows: Sequence[Dict]) -> str:
+    torch = _has_torch(rows)
+    headers = ["model", "batch", "threads", "core s/epoch", "NumPy s/epoch"] + (
+        ["torch s/epoch"] if torch else []) + ["core/NumPy", "core acc %", "NumPy acc %",
+                                               "target", "met", "timed on"]
+    body = []
+    for r in rows:
+        res = r["results"]
+
+        def epoch(name):
+            return _fmt(res[name]["epoch_s"], 3) if name in res else "-"
+
+        def acc(name):
+            return _fmt(100.0 * res[name]["test_accuracy"], 1) if name in res else "-"
+
+        targets = []
+        if r["target_epoch_s"] is not None:
+            targets.append(f"<= {r['target_epoch_s']} s")
+        if r["target_speedup"] is not None:
+            targets.append(f">= x{r['target_speedup']:.0f}")
+        timed = (f"{100 * r['fraction']:.0f}% of an epoch, extrapolated"
+                 if r["extrapolated"] else "full epoch")
+        line = [r["model"], r["batch_size"], r["threads"], epoch("core"), epoch("numpy")]
+        if torch:
+            line.append(epoch("torch"))
+        line += ["x" + _fmt(r["speedup"]) if r["speedup"] is not None else "-",
+                 acc("core"), acc("numpy"), ", ".join(targets) or "-",
+                 _met(r["meets_target"]), f"{timed}, median of {r['repeats']}"]
+        body.append(line)
+    return markdown_table(headers, body)
+
+
+def meta_lines(meta: Dict) -> List[str]:
+    """A few lines naming the machine, the build and the command."""
+    out = []
+    if meta.get("command"):
+        out.append(f"Command: `{meta['command']}`")
+    if meta.get("cpu"):
+        out.append(f"Machine: {meta['cpu']}, {meta.get('cpu_count')} logical CPUs")
+    info = meta.get("bprop_build_info") or {}
+    if info:
+        keys = [k for k in ("compiler", "openmp", "isa", "simd", "gemm_kernel") if k in info]
+        out.append("bprop: " + ", ".join(f"{k}={info[k]}" for k in keys) if keys
+                   else "bprop: " + ", ".join(f"{k}={v}" for k, v in sorted(info.items())))
+    out.append(f"NumPy {meta.get('numpy_version')} ({meta.get('numpy_blas', 'BLAS unknown')}); "
+               + ("NumPy's BLAS threads limited per row with threadpoolctl"
+                  if meta.get("numpy_threads_controlled")
+                  else "threadpoolctl not installed: NumPy's BLAS thread count is NOT controlled"))
+    out.append(f"PyTorch: {meta['torch_version']}" if meta.get("torch_version")
+               else "PyTorch: not installed (no torch column)")
+    if meta.get("quick"):
+        out.append("Mode: --quick (fewer sizes and repeats; training timed on a fraction "
+                   "of an epoch and extrapolated)")
+    if meta.get("training_data"):
+        out.append(f"Training data: {meta['training_data']}")
+    return out
+
+
+def to_markdown(results: Dict) -> str:
+    """Every section present in ``results`` as Markdown (meta lines, then tables)."""
+    parts = ["## bprop benchmarks", ""]
+    parts += [f"- {line}" for line in meta_lines(results.get("meta", {}))]
+    sections = (("gemm", "GEMM (GFLOP/s; bprop/NumPy = NumPy time / bprop time)", gemm_table),
+                ("ops", "Activations and their backward (GB/s of minimal traffic)", ops_table),
+                ("training", "Training (seconds per epoch of 60,000 samples, Adam)",
+                 training_table))
+    for key, title, fmt in sections:
+        rows = results.get(key)
+        if rows:
+            parts += ["", f"### {title}", "", fmt(rows)]
+    return "\n".join(parts) + "\n"
+
+
+def default_path(suffix: str, stamp: Optional[str] = None) -> str:
+    """``benchmarks/results/bench-<UTC timestamp><suffix>``."""
+    stamp = stamp or _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return os.path.join(RESULTS_DIR, f"bench-{stamp}{suffix}")
+
+
+def _write_atomic(path: str, text: str):
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_json(results: Dict, path: str) -> str:
+    """Write ``results`` as indented JSON (parents created, written atomically)."""
+    _write_atomic(path, json.dumps(results, indent=2, sort_keys=False, default=str) + "\n")
+    return path
+
+
+def write_markdown(results: Dict, path: str) -> str:
+    _write_atomic(path, to_markdown(results))
+    return path
+
+
+def plot(results: Dict, path: str) -> Optional[str]:
+    """PNG: GFLOP/s by GEMM size (left), seconds per epoch by implementation (right).
+
+    Returns the path, or None when matplotlib is not installed or there is
+    nothing to draw.  The GEMM panel shows the NN layout at the largest
+    thread count measured, one line per implementation and dtype.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # no display needed
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    gemm = results.get("gemm") or []
+    training = results.get("training") or []
+    panels = [p for p, rows in (("gemm", gemm), ("training", training)) if rows]
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.8), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        if panel == "gemm":
+            _plot_gemm(ax, gemm)
+        else:
+            _plot_training(ax, training)
+    fig.tight_layout()
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _plot_gemm(ax, rows):
+    threads = max(r["threads"] for r in rows)
+    layout = "NN" if any(r["layout"] == "NN" for r in rows) else rows[0]["layout"]
+    chosen = [r for r in rows if r["threads"] == threads and r["layout"] == layout]
+    shapes = []
+    for r in chosen:
+        if r["shape"] not in shapes:
+            shapes.append(r["shape"])
+    for dtype in sorted({r["dtype"] for r in chosen}):
+        for impl in ("bprop", "numpy", "torch"):
+            values = {r["shape"]: r["results"][impl]["gflops"] for r in chosen
+                      if r["dtype"] == dtype and impl in r["results"]}
+            if values:
+                xs = [i for i, s in enumerate(shapes) if s in values]
+                ax.plot(xs, [values[shapes[i]] for i in xs], marker="o",
+                        linestyle="-" if dtype == "float32" else "--", label=f"{impl} {dtype}")
+    ax.set_xticks(range(len(shapes)))
+    ax.set_xticklabels(shapes, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("GFLOP/s")
+    ax.set_title(f"GEMM {layout}, {threads} thread(s)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def _plot_training(ax, rows):
+    labels, values = [], []
+    for r in rows:
+        for impl, res in r["results"].items():
+            labels.append(f"{r['model']}\nb={r['batch_size']} t={r['threads']}\n{impl}")
+            values.append(res["epoch_s"])
+    ax.bar(range(len(values)), values,
+           color=["C0" if "core" in lab else "C1" if "numpy" in lab else "C2" for lab in labels])
+    ax.set_xticks(range(len(values)))
+    ax.set_xticklabels(labels, fontsize=6)
+    ax.set_ylabel("seconds per epoch")
+    ax.set_title("Training, seconds per epoch (lower is better)")
+    ax.grid(True, axis="y", alpha=0.3)

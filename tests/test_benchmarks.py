@@ -1,0 +1,344 @@
+"""Smoke and unit tests of the benchmark harness (benchmarks/): tiny sizes, 1 repeat.
+
+The timer is checked against a fake clock (exact medians and call counts);
+the GEMM and ops rows against their defining formulas (GFLOP/s = 2mnk/t,
+GB/s = bytes/t, speedup = NumPy time / bprop time); the ulp measure against
+results perturbed by a known number of ulps; the command line end to end.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import bprop
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPO not in sys.path:  # benchmarks/ is a top-level package of the checkout, not installed
+    sys.path.insert(0, REPO)
+
+from benchmarks import bench_gemm, bench_ops, bench_training, report, run, timing  # noqa: E402
+
+
+class FakeClock:
+    """A clock that only moves when a timed function says how long it 'ran'."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def fake_fn(clock, durations, calls):
+    """A function whose i-th call lasts durations[i] (the last value repeats)."""
+
+    def fn():
+        i = len(calls)
+        calls.append(i)
+        clock.now += durations[min(i, len(durations) - 1)]
+
+    return fn
+
+
+# --------------------------------------------------------------------------- timing
+def test_measure_median_of_samples_after_warmup():
+    clock, calls = FakeClock(), []
+    # warm-up call lasts 5 s (not reported), then samples of 3, 1, 2 s.
+    fn = fake_fn(clock, [5.0, 3.0, 1.0, 2.0], calls)
+    t = timing.measure(fn, repeats=3, warmup=1, number=1, clock=clock)
+    assert t.samples == [3.0, 1.0, 2.0]
+    assert t.median == 2.0 and t.min == 1.0 and t.number == 1
+    assert len(calls) == 4
+
+
+def test_measure_divides_a_sample_by_its_number_of_calls():
+    clock, calls = FakeClock(), []
+    fn = fake_fn(clock, [0.5], calls)
+    t = timing.measure(fn, repeats=2, warmup=0, number=4, clock=clock)
+    assert t.samples == [0.5, 0.5] and len(calls) == 8
+
+
+def test_calibrate_reaches_the_minimum_sample_duration():
+    clock, calls = FakeClock(), []
+    fn = fake_fn(clock, [0.001], calls)
+    number = timing.calibrate(fn, warmup=0, min_sample_s=0.01, clock=clock)
+    assert 10 <= number <= 24  # at least 10 ms per sample, not wildly more
+
+
+def test_calibrate_skips_when_one_warmup_call_is_long_enough():
+    clock, calls = FakeClock(), []
+    fn = fake_fn(clock, [0.05], calls)
+    t = timing.measure(fn, repeats=3, warmup=1, min_sample_s=0.01, clock=clock)
+    assert t.number == 1 and len(calls) == 4  # 1 warm-up + 3 samples, no calibration
+
+
+def test_compare_interleaves_the_samples():
+    clock, order = FakeClock(), []
+
+    def make(name, seconds):
+        def fn():
+            order.append(name)
+            clock.now += seconds
+        return fn
+
+    out = timing.compare({"a": make("a", 1.0), "b": make("b", 3.0)}, repeats=3, warmup=1,
+                         number=1, clock=clock)
+    assert order[2:] == ["a", "b"] * 3  # after one warm-up call each
+    assert out["a"].median == 1.0 and out["b"].median == 3.0
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    ({"repeats": 0}, ValueError, "repeats must be >= 1, got 0"),
+    ({"warmup": -1}, ValueError, "warmup must be >= 0, got -1"),
+    ({"number": 1.5}, TypeError, "number must be an int"),
+    ({"min_sample_s": -1.0}, ValueError, "min_sample_s must be >= 0"),
+])
+def test_measure_rejects_bad_arguments(kwargs, exc, words):
+    with pytest.raises(exc, match=words):
+        timing.measure(lambda: None, **kwargs)
+
+
+def test_measure_rejects_a_non_callable():
+    with pytest.raises(TypeError, match="fn must be callable, got int"):
+        timing.measure(3)
+
+
+def test_thread_limit_sets_and_restores_thread_counts():
+    before = bprop.get_num_threads()
+    with timing.thread_limit(1) as controlled:
+        assert bprop.get_num_threads() == 1
+        tpc = timing.numpy_thread_control()
+        assert controlled["numpy"] == (tpc is not None)
+        if tpc is not None:
+            blas = [i for i in tpc.threadpool_info() if i["user_api"] == "blas"]
+            assert all(i["num_threads"] == 1 for i in blas)
+    assert bprop.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads must be >= 1, got 0"):
+        with timing.thread_limit(0):
+            pass
+
+
+# --------------------------------------------------------------------------- GEMM
+@pytest.mark.parametrize("layout, a_shape, b_shape", [
+    ("NN", (5, 7), (7, 3)), ("NT", (5, 7), (3, 7)), ("TN", (7, 5), (7, 3))])
+def test_make_operands_stores_transposed_operands_as_views(layout, a_shape, b_shape):
+    case = bench_gemm.GemmCase(5, 7, 3)
+    a, b, av, bv, c = bench_gemm.make_operands(case, "float32", layout)
+    assert a.shape == a_shape and b.shape == b_shape
+    assert av.shape == (5, 7) and bv.shape == (7, 3) and c.shape == (5, 3)
+    assert np.shares_memory(a, av) and np.shares_memory(b, bv)  # views, not copies
+    assert av.flags.f_contiguous == (layout == "TN")
+    assert bv.flags.f_contiguous == (layout == "NT")
+
+
+def test_make_operands_rejects_bad_layout_and_dtype():
+    case = bench_gemm.GemmCase(2, 2, 2)
+    with pytest.raises(ValueError, match=r"layout must be one of .*got 'TT'"):
+        bench_gemm.make_operands(case, "float32", "TT")
+    with pytest.raises(TypeError, match="dtype must be float32 or float64, got int32"):
+        bench_gemm.make_operands(case, "int32", "NN")
+
+
+@pytest.mark.parametrize("dtype, layout", [("float32", "NT"), ("float64", "TN")])
+def test_bench_case_row(dtype, layout):
+    case = bench_gemm.GemmCase(6, 9, 4, "small")
+    row = bench_gemm.bench_case(case, dtype, layout, threads=1, repeats=1, min_sample_s=0.0)
+    assert (row["shape"], row["dtype"], row["layout"], row["threads"]) == (
+        "6x9x4", dtype, layout, 1)
+    for impl in ("bprop", "numpy"):
+        res = row["results"][impl]
+        assert res["gflops"] == pytest.approx(2 * 6 * 9 * 4 / res["median_s"] / 1e9)
+    assert row["speedup"] == pytest.approx(
+        row["results"]["numpy"]["median_s"] / row["results"]["bprop"]["median_s"])
+    assert row["target_speedup"] == 1.5
+    assert row["meets_target"] == (row["speedup"] >= 1.5)
+    assert row["max_rel_err"] < (1e-5 if dtype == "float32" else 1e-12)
+
+
+def test_gemm_run_covers_every_combination():
+    rows = bench_gemm.run(cases=[bench_gemm.GemmCase(3, 4, 5)], threads=(1,), repeats=1,
+                          min_sample_s=0.0, use_torch=False)
+    combos = {(r["dtype"], r["layout"]) for r in rows}
+    assert len(rows) == 6 and combos == {(d, lay) for d in bench_gemm.DTYPES
+                                         for lay in bench_gemm.LAYOUTS}
+    assert all(r["meets_target"] is None for r in rows)  # custom shapes have no target
+
+
+def test_default_cases_hold_the_issue_shapes():
+    labels = {c.label: c.group for c in bench_gemm.default_cases()}
+    for s in (256, 512, 1024, 2048):
+        assert labels[f"{s}x{s}x{s}"] == "square"
+    for shape in ("128x784x256", "256x1024x1024", "60000x784x64"):
+        assert labels[shape] == "mlp"
+    for shape in ("32x784x64", "32x64x64", "32x64x10", "128x256x10"):
+        assert labels[shape] == "small"
+    assert len(bench_gemm.default_cases(quick=True)) < len(labels)
+
+
+def test_parse_shape():
+    assert bench_gemm.parse_shape("2048") == (2048, 2048, 2048)
+    assert bench_gemm.parse_shape("32x784x64") == (32, 784, 64)
+    with pytest.raises(ValueError, match="'MxKxN' or 'S', got '3x4'"):
+        bench_gemm.parse_shape("3x4")
+
+
+# --------------------------------------------------------------------------- ops
+def test_max_ulp_error_counts_ulps():
+    x, y, dy = bench_ops.make_inputs("tanh", (4, 8))
+    exact32 = np.tanh(x.astype(np.float64)).astype(np.float32)  # correctly rounded
+    assert bench_ops.max_ulp_error(exact32, x, y, dy, "tanh", "forward") <= 0.5
+    off = np.nextafter(np.nextafter(exact32, np.float32(np.inf)), np.float32(np.inf))
+    err = bench_ops.max_ulp_error(off, x, y, dy, "tanh", "forward")
+    assert 1.5 <= err <= 2.5  # two ulps up, from a value at most half an ulp off
+
+
+def test_bench_op_forward_row():
+    row = bench_ops.bench_op("sigmoid", "forward", (4, 8), threads=1, repeats=1,
+                             min_sample_s=0.0)
+    assert row["kernel"] == "sigmoid" and row["shape"] == "4x8" and row["bytes"] == 2 * 32 * 4
+    for impl in ("bprop", "numpy"):
+        res = row["results"][impl]
+        assert res["gbps"] == pytest.approx(row["bytes"] / res["median_s"] / 1e9)
+    assert row["target_speedup"] == 5.0 and row["meets_target"] == (row["speedup"] >= 5.0)
+    assert 0 <= row["max_ulp"] <= 4 and row["numpy_max_ulp"] >= 0
+
+
+def test_bench_op_backward_row():
+    row = bench_ops.bench_op("relu", "backward", (3, 5), threads=1, repeats=1,
+                             min_sample_s=0.0)
+    assert row["kernel"] == "relu_backward" and row["bytes"] == 3 * 15 * 4
+    assert row["target_speedup"] is None and row["meets_target"] is None
+    assert row["max_ulp"] == 0.0  # relu's gradient is exact
+
+
+def test_bench_op_rejects_unknown_op_and_direction():
+    with pytest.raises(ValueError, match="op must be one of .*got 'swish'"):
+        bench_ops.bench_op("swish", "forward", (2, 2), threads=1)
+    with pytest.raises(ValueError, match="direction must be one of .*got 'sideways'"):
+        bench_ops.bench_op("relu", "sideways", (2, 2), threads=1)
+
+
+# --------------------------------------------------------------------------- training
+def tiny_data():
+    return bench_training.synthetic_data(n_train=64, n_test=16, seed=1) + ("synthetic",)
+
+
+def test_synthetic_data_shapes_and_labels():
+    (x, y), (xt, yt) = bench_training.synthetic_data(n_train=50, n_test=20)
+    assert x.shape == (50, 784) and x.dtype == np.float32 and xt.shape == (20, 784)
+    assert 0.0 <= x.min() and x.max() < 1.0
+    assert y.shape == (50,) and set(np.unique(y)) <= set(range(10))
+
+
+def test_bench_model_extrapolates_a_fraction_of_an_epoch():
+    spec = bench_training.MLPSpec(hidden=(4,), batch_size=8, target_s=100.0)
+    row = bench_training.bench_model(spec, tiny_data(), threads=1, fraction=0.5, repeats=1)
+    assert row["model"] == "784-4-10" and row["timed_samples"] == 32
+    assert row["extrapolated"] is True and row["fraction"] == 0.5
+    assert set(row["results"]) == {"core", "numpy"}
+    for res in row["results"].values():
+        assert res["epoch_s"] == pytest.approx(2 * res["median_s"])
+        assert 0.0 <= res["test_accuracy"] <= 1.0
+    assert row["speedup"] == pytest.approx(
+        row["results"]["numpy"]["epoch_s"] / row["results"]["core"]["epoch_s"])
+    assert row["meets_target"] == (row["results"]["core"]["epoch_s"] <= 100.0)
+
+
+def test_bench_model_rejects_bad_fraction():
+    spec = bench_training.MLPSpec(hidden=(4,), batch_size=8)
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\], got 0"):
+        bench_training.bench_model(spec, tiny_data(), threads=1, fraction=0)
+
+
+# --------------------------------------------------------------------------- report
+def test_markdown_table_aligns_and_checks_widths():
+    text = report.markdown_table(["name", "value"], [["a", "1.5"], ["bb", "10.25"]])
+    lines = text.splitlines()
+    assert lines[0] == "| name | value |"
+    assert lines[1] == "|------|------:|"
+    assert lines[2] == "| a    |   1.5 |"
+    with pytest.raises(ValueError, match="row 0 has 1 cells, headers have 2"):
+        report.markdown_table(["a", "b"], [["x"]])
+
+
+def tiny_config(**overrides):
+    cfg = run.Config(
+        sections=("gemm", "ops", "training"), threads=(1,), repeats=1, min_sample_s=0.0,
+        gemm_cases=[bench_gemm.GemmCase(4, 5, 3, "small")], gemm_dtypes=("float32",),
+        gemm_layouts=("NN",), ops_names=("relu", "softmax"), ops_shapes=((3, 4),),
+        train_models=(bench_training.MLPSpec(hidden=(4,), batch_size=8),),
+        train_fraction=0.5, train_data=tiny_data(), use_torch=False, command="test")
+    for k, v in overrides.items():
+        setattr(cfg, k, v)
+    return cfg
+
+
+def test_run_benchmarks_structure_json_markdown_and_plot(tmp_path):
+    results = run.run_benchmarks(tiny_config())
+    assert results["meta"]["training_data"] == "synthetic"
+    assert results["meta"]["bprop_build_info"] == run._jsonable(bprop.build_info())
+    assert len(results["gemm"]) == 1 and len(results["ops"]) == 4
+    assert len(results["training"]) == 1
+    md = report.to_markdown(results)
+    for title in ("### GEMM", "### Activations", "### Training", "4x5x3", "softmax_backward",
+                  "784-4-10", "50% of an epoch, extrapolated"):
+        assert title in md
+    path = report.write_json(results, str(tmp_path / "sub" / "r.json"))
+    with open(path, encoding="utf-8") as f:
+        assert json.load(f)["gemm"][0]["shape"] == "4x5x3"
+    pytest.importorskip("matplotlib")
+    png = report.plot(results, str(tmp_path / "r.png"))
+    with open(png, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------- command line
+def test_make_config_quick_and_options():
+    cfg = run.make_config(["--quick", "--only", "training,gemm", "--threads", "1,2,4"])
+    assert cfg.quick and cfg.sections == ["gemm", "training"] and cfg.threads == [1, 2, 4]
+    assert 0 < cfg.train_fraction < 1 and cfg.repeats <= 3
+    assert cfg.gemm_cases == bench_gemm.default_cases(quick=True)
+    cfg = run.make_config(["--gemm-shapes", "2048,32x64x10"])
+    assert [c.label for c in cfg.gemm_cases] == ["2048x2048x2048", "32x64x10"]
+    assert not cfg.quick and cfg.train_fraction == 1.0
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--only", "gemm,bogus"], "--only takes a comma-separated subset of gemm,ops,training"),
+    (["--threads", "0"], "--threads must be integers >= 1, got '0'"),
+    (["--threads", "two"], "--threads must be comma-separated integers, got 'two'"),
+    (["--gemm-shapes", "1x2"], "'MxKxN' or 'S', got '1x2'"),
+])
+def test_make_config_rejects_bad_options(argv, words, capsys):
+    with pytest.raises(SystemExit) as info:
+        run.make_config(argv)
+    assert info.value.code == 2
+    assert words in capsys.readouterr().err
+
+
+def test_main_writes_json_markdown_and_prints_tables(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert run.main(["--only", "gemm", "--gemm-shapes", "8", "--threads", "1", "--repeats",
+                     "1", "--json", str(out), "--plot", str(tmp_path / "c.png")]) == 0
+    data = json.loads(out.read_text())
+    assert len(data["gemm"]) == 6 and "ops" not in data and "training" not in data
+    assert (tmp_path / "bench.md").read_text().startswith("## bprop benchmarks")
+    printed = capsys.readouterr().out
+    assert "| 8x8x8" in printed and "bprop/NumPy" in printed
+
+
+def test_script_entry_point_runs_from_any_directory(tmp_path):
+    # `python benchmarks/run.py` must find its package without `-m`.
+    proc = subprocess.run(
+        [sys.executable, os.path.join(REPO, "benchmarks", "run.py"), "--only", "gemm",
+         "--gemm-shapes", "4", "--threads", "1", "--repeats", "1", "--no-torch",
+         "--json", str(tmp_path / "s.json"), "--plot", str(tmp_path / "s.png")],
+        cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "| 4x4x4" in proc.stdout
+    assert json.loads((tmp_path / "s.json").read_text())["meta"]["threads"] == [1]

@@ -89,6 +89,9 @@ def test_out_is_filled_and_returned_and_may_be_the_input(rng, dtype, tol, name):
     dy2 = dy.copy()
     assert getattr(ops, name + "_backward")(dy2, arg, out=dy2, **kw) is dy2
     np.testing.assert_allclose(dy2, want_b, **tol)
+    arg2 = arg.copy()  # in place over the saved input/output, as a layer may do
+    assert getattr(ops, name + "_backward")(dy, arg2, out=arg2, **kw) is arg2
+    np.testing.assert_allclose(arg2, want_b, **tol)
 
 
 # ----------------------------------------------------------------- gradients (float64)

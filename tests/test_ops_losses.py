@@ -224,3 +224,21 @@ def test_loss_layouts(rng, dtype, tol, relayout, fn, layout_a, layout_b):
     gb = getattr(ops, fn + "_backward")(relayout(z, layout_a), relayout(t, layout_b))
     np.testing.assert_allclose(gb, getattr(ref, fn + "_backward")(z, t),
                                rtol=tol["rtol"], atol=tol["atol"])
+
+
+@pytest.mark.parametrize("alias", ["logits", "targets"])
+@pytest.mark.parametrize("fn", ["mse_backward", "binary_cross_entropy_backward",
+                                "softmax_cross_entropy_backward"])
+def test_loss_backward_out_aliasing_an_input_is_refused_or_correct(rng, dtype, tol, fn, alias):
+    z = rng.standard_normal((6, 4)).astype(dtype)
+    t = probabilities(rng, (6, 4), dtype)
+    want = getattr(ref, fn)(z, t)
+    z2, t2 = z.copy(), t.copy()
+    out = z2 if alias == "logits" else t2
+    try:
+        got = getattr(ops, fn)(z2, t2, out=out)
+    except ValueError as exc:
+        assert "out" in str(exc)
+    else:
+        assert got is out
+        np.testing.assert_allclose(got, want, rtol=tol["rtol"], atol=tol["atol"])

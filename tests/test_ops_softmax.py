@@ -86,10 +86,15 @@ def test_out_is_filled_and_returned_and_may_be_the_input(rng, dtype, tol, name):
     assert getattr(ops, name)(x2, out=x2) is x2
     np.testing.assert_allclose(x2, want, **tol)
     dy = rng.standard_normal((5, 8)).astype(dtype)
+    want_b = getattr(ref, name + "_backward")(dy, want)
     out = np.full_like(x, np.nan)
     assert getattr(ops, name + "_backward")(dy, want, out=out) is out
-    np.testing.assert_allclose(out, getattr(ref, name + "_backward")(dy, want),
-                               rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
+    np.testing.assert_allclose(out, want_b, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
+    for alias in ("dy", "y"):  # in place over either input
+        d, y = dy.copy(), want.copy()
+        target = d if alias == "dy" else y
+        assert getattr(ops, name + "_backward")(d, y, out=target) is target
+        np.testing.assert_allclose(target, want_b, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -19,8 +19,10 @@ from bprop import ops
 from bprop import reference as ref
 
 # (m, k, n): tiny, odd (micro-kernel edges), and past typical MC/KC/NC block edges
+# KC = 256, MC <= 144, NC >= 2040 in every kernel table: (3, 600, 2) spans three K
+# blocks, (1000, 3, 2) many M blocks, (2, 3, 4500) more than one N block
 SHAPES = [(1, 1, 1), (2, 3, 4), (7, 13, 5), (33, 65, 17), (64, 64, 64), (97, 300, 71),
-          (130, 70, 129)]
+          (130, 70, 129), (3, 600, 2), (1000, 3, 2), (2, 3, 4500)]
 ZERO_SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (0, 0, 0), (0, 5, 0)]
 
 

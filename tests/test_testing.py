@@ -169,3 +169,10 @@ def test_gradcheck_rejects_bad_arguments(rng):
         gradcheck(np.sin, [x], None)
     with pytest.raises(ValueError, match="inputs"):
         gradcheck(lambda y: 0.0, [np.array([1, 2])], ok)
+
+
+def test_exported_at_the_top_of_the_package():
+    import bprop
+
+    assert bprop.testing.gradcheck is gradcheck
+    assert bprop.testing.numeric_gradient is numeric_gradient

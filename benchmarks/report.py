@@ -119,6 +119,8 @@ def training_table(rows: Sequence[Dict]) -> str:
             targets.append(f"<= {r['target_epoch_s']} s")
         if r["target_speedup"] is not None:
             targets.append(f">= x{r['target_speedup']:.0f}")
+        if r.get("target_accuracy_gap") is not None:
+            targets.append(f"acc gap <= {r['target_accuracy_gap']}")
         timed = (f"{100 * r['fraction']:.0f}% of an epoch, extrapolated"
                  if r["extrapolated"] else "full epoch")
         line = [r["model"], r["batch_size"], r["threads"], epoch("core"), epoch("numpy")]
@@ -140,7 +142,8 @@ def meta_lines(meta: Dict) -> List[str]:
         out.append(f"Machine: {meta['cpu']}, {meta.get('cpu_count')} logical CPUs")
     info = meta.get("bprop_build_info") or {}
     if info:
-        keys = [k for k in ("compiler", "openmp", "isa", "simd", "gemm_kernel") if k in info]
+        keys = [k for k in ("compiler", "openmp_version", "simd", "gemm_kernel_fp32",
+                            "gemm_kernel_fp64", "build_type") if k in info]
         out.append("bprop: " + ", ".join(f"{k}={info[k]}" for k in keys) if keys
                    else "bprop: " + ", ".join(f"{k}={v}" for k, v in sorted(info.items())))
     out.append(f"NumPy {meta.get('numpy_version')} ({meta.get('numpy_blas', 'BLAS unknown')}); "
@@ -157,6 +160,61 @@ def meta_lines(meta: Dict) -> List[str]:
     return out
 
 
+def _worst(rows, key="speedup"):
+    worst = min(rows, key=lambda r: r[key])
+    return worst[key], worst
+
+
+def targets_summary(results: Dict) -> List[str]:
+    """One line per target of issue 5 that this run measured: how many rows meet it, the worst."""
+    lines = []
+    gemm = results.get("gemm") or []
+    for group in ("square", "mlp", "small"):
+        rows = [r for r in gemm if r["group"] == group]
+        if not rows:
+            continue
+        met = sum(bool(r["meets_target"]) for r in rows)
+        value, w = _worst(rows)
+        lines.append(f"GEMM {group} shapes, bprop/NumPy >= x{rows[0]['target_speedup']}: "
+                     f"met in {met}/{len(rows)} rows; worst x{value:.2f} "
+                     f"({w['shape']} {w['dtype']} {w['layout']} t={w['threads']})")
+    ops_rows = [r for r in (results.get("ops") or []) if r["target_speedup"]]
+    if ops_rows:
+        met = sum(r["speedup"] >= r["target_speedup"] for r in ops_rows)
+        value, w = _worst(ops_rows)
+        lines.append(f"Transcendental ops, bprop/NumPy >= x{ops_rows[0]['target_speedup']:.0f}: "
+                     f"met in {met}/{len(ops_rows)} rows; worst x{value:.2f} "
+                     f"({w['kernel']} {w['shape']} t={w['threads']})")
+    fwd = [r for r in (results.get("ops") or []) if r["direction"] == "forward"
+           and r.get("max_ulp") is not None]
+    if fwd:
+        w = max(fwd, key=lambda r: r["max_ulp"])
+        lines.append(f"Forward ops accuracy (<= 4 ulp of float64): bprop's worst "
+                     f"{w['max_ulp']:.1f} ulp ({w['kernel']} {w['shape']}; NumPy float32 "
+                     f"there: {_fmt(w.get('numpy_max_ulp'), 1)} ulp)")
+    for r in results.get("training") or []:
+        core = r["results"].get("core")
+        if core is None:
+            continue
+        parts = [f"Training {r['model']} b={r['batch_size']} t={r['threads']}: "
+                 f"core {core['epoch_s']:.3f} s/epoch"]
+        if r["target_epoch_s"] is not None:
+            parts.append(f"(target <= {r['target_epoch_s']} s)")
+        if r["speedup"] is not None:
+            parts.append(f"x{r['speedup']:.2f} NumPy backend"
+                         + (f" (target >= x{r['target_speedup']:.0f})"
+                            if r["target_speedup"] else ""))
+        if r.get("accuracy_gap_points") is not None:
+            parts.append(f"accuracy gap {r['accuracy_gap_points']:.2f} points"
+                         + (f" (target <= {r['target_accuracy_gap']})"
+                            if r.get("target_accuracy_gap") is not None else ""))
+        parts.append("met" if r["meets_target"] else "NOT met" if r["meets_target"] is not None
+                     else "no target")
+        lines.append(" ".join(parts[:2]) + "; " + "; ".join(parts[2:]) if len(parts) > 2
+                     else parts[0])
+    return lines
+
+
 def to_markdown(results: Dict) -> str:
     """Every section present in ``results`` as Markdown (meta lines, then tables)."""
     parts = ["## bprop benchmarks", ""]
@@ -165,6 +223,9 @@ def to_markdown(results: Dict) -> str:
                 ("ops", "Activations and their backward (GB/s of minimal traffic)", ops_table),
                 ("training", "Training (seconds per epoch of 60,000 samples, Adam)",
                  training_table))
+    summary = targets_summary(results)
+    if summary:
+        parts += ["", "### Targets (issue 5)", ""] + [f"- {line}" for line in summary]
     for key, title, fmt in sections:
         rows = results.get(key)
         if rows:

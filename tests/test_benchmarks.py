@@ -286,7 +286,8 @@ def test_run_benchmarks_structure_json_markdown_and_plot(tmp_path):
     assert len(results["training"]) == 1
     md = report.to_markdown(results)
     for title in ("### GEMM", "### Activations", "### Training", "4x5x3", "softmax_backward",
-                  "784-4-10", "50% of an epoch, extrapolated"):
+                  "784-4-10", "50% of an epoch, extrapolated", "### Targets (issue 5)",
+                  "GEMM small shapes, bprop/NumPy >= x1.5: met in"):
         assert title in md
     path = report.write_json(results, str(tmp_path / "sub" / "r.json"))
     with open(path, encoding="utf-8") as f:

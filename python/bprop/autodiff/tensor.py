@@ -18,7 +18,7 @@ import numpy as np
 
 from ..variables import Variable
 
-__all__ = ["Tensor", "constant", "convert_to_tensor", "prepare", "as_float_array"]
+__all__ = ["Tensor", "constant", "convert_to_tensor", "prepare", "is_number"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _DEFAULT = np.dtype(np.float32)
@@ -233,14 +233,6 @@ def prepare(opname, argnames, values):
     return dtype, arrays, sources
 
 
-def as_float_array(obj, argname):
-    """Any operand as a float ndarray (for non-differentiable arguments)."""
-    arr = _read(obj, False)
-    if arr is None:
-        arr = np.asarray(obj)
-        _check_real(arr, argname)
-    return arr
-
-
 def is_number(value):
+    """A real Python/NumPy number (not a bool)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)

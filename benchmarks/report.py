@@ -215,6 +215,46 @@ def targets_summary(results: Dict) -> List[str]:
     return lines
 
 
+def scaling_summary(results: Dict) -> List[str]:
+    """Parallel efficiency t(1) / (n t(n)) of bprop where a run measured 1 and more threads.
+
+    For GEMM: the largest shape measured, NN layout (or the first layout),
+    each dtype; for training: the core backend of each model.
+    """
+    lines = []
+    gemm = results.get("gemm") or []
+    if gemm:
+        biggest = max(gemm, key=lambda r: r["m"] * r["k"] * r["n"])
+        layout = "NN" if any(r["layout"] == "NN" for r in gemm) else biggest["layout"]
+        for dtype in sorted({r["dtype"] for r in gemm}):
+            rows = {r["threads"]: r["results"]["bprop"]["median_s"] for r in gemm
+                    if r["shape"] == biggest["shape"] and r["dtype"] == dtype
+                    and r["layout"] == layout}
+            line = _efficiency(rows)
+            if line:
+                lines.append(f"GEMM {biggest['shape']} {dtype} {layout}: {line}")
+    models = []
+    for r in results.get("training") or []:
+        if r["model"] not in models:
+            models.append(r["model"])
+    for model in models:
+        rows = {r["threads"]: r["results"]["core"]["epoch_s"]
+                for r in results["training"] if r["model"] == model and "core" in r["results"]}
+        line = _efficiency(rows)
+        if line:
+            lines.append(f"Training {model} (core): {line}")
+    return lines
+
+
+def _efficiency(times_by_threads: Dict[int, float]) -> Optional[str]:
+    if 1 not in times_by_threads or len(times_by_threads) < 2:
+        return None
+    t1 = times_by_threads[1]
+    parts = [f"{n} threads {t1 / t:.2f}x, efficiency {100 * t1 / (n * t):.0f}%"
+             for n, t in sorted(times_by_threads.items()) if n > 1]
+    return "; ".join(parts)
+
+
 def to_markdown(results: Dict) -> str:
     """Every section present in ``results`` as Markdown (meta lines, then tables)."""
     parts = ["## bprop benchmarks", ""]
@@ -226,6 +266,10 @@ def to_markdown(results: Dict) -> str:
     summary = targets_summary(results)
     if summary:
         parts += ["", "### Targets (issue 5)", ""] + [f"- {line}" for line in summary]
+    scaling = scaling_summary(results)
+    if scaling:
+        parts += ["", "### Thread scaling of bprop (speedup over 1 thread, parallel efficiency)",
+                  ""] + [f"- {line}" for line in scaling]
     for key, title, fmt in sections:
         rows = results.get(key)
         if rows:

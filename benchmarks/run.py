@@ -51,7 +51,7 @@ class Config:
     ops_shapes: Sequence[tuple] = bench_ops.SHAPES
     train_models: Sequence[bench_training.MLPSpec] = bench_training.MODELS
     train_fraction: float = 1.0
-    train_repeats: int = 1
+    train_repeats: int = 3
     train_data: Optional[tuple] = None  # ((x, y), (x_test, y_test), source); None: load
     synthetic: bool = False
     use_torch: bool = True
@@ -127,7 +127,7 @@ def make_config(argv=None) -> Config:
         cfg.train_repeats = 1
     if args.repeats is not None:
         cfg.repeats = args.repeats
-        cfg.train_repeats = args.repeats if not args.quick else min(args.repeats, 3)
+        cfg.train_repeats = args.repeats
     if args.gemm_shapes is not None:
         cfg.gemm_cases = [bench_gemm.GemmCase(m, k, n) for m, k, n in args.gemm_shapes]
     cfg.extra = {"json": args.json, "plot": args.plot}

@@ -343,3 +343,23 @@ def test_script_entry_point_runs_from_any_directory(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "| 4x4x4" in proc.stdout
     assert json.loads((tmp_path / "s.json").read_text())["meta"]["threads"] == [1]
+
+
+def test_scaling_summary_computes_parallel_efficiency():
+    def gemm_row(threads, seconds, shape=(64, 64, 64)):
+        m, k, n = shape
+        return {"shape": f"{m}x{k}x{n}", "m": m, "k": k, "n": n, "dtype": "float32",
+                "layout": "NN", "threads": threads, "results": {"bprop": {"median_s": seconds}}}
+
+    results = {
+        "gemm": [gemm_row(1, 4.0), gemm_row(2, 2.5), gemm_row(4, 2.0),
+                 gemm_row(1, 1.0, (8, 8, 8)), gemm_row(2, 0.1, (8, 8, 8))],
+        "training": [{"model": "784-4-10", "threads": t, "results": {"core": {"epoch_s": s}}}
+                     for t, s in ((1, 3.0), (2, 3.0))],
+    }
+    lines = report.scaling_summary(results)
+    # Only the largest GEMM shape is summarised: 4/2.5 = 1.6x (80%), 4/2 = 2x (50%).
+    assert lines[0] == ("GEMM 64x64x64 float32 NN: 2 threads 1.60x, efficiency 80%; "
+                        "4 threads 2.00x, efficiency 50%")
+    assert lines[1] == "Training 784-4-10 (core): 2 threads 1.00x, efficiency 50%"
+    assert report.scaling_summary({"gemm": [gemm_row(2, 1.0)]}) == []  # no 1-thread baseline

@@ -195,4 +195,6 @@ def test_gil_is_released_while_a_kernel_runs(both_thread_counts):
         sys.setswitchinterval(old)
     shortest = min(calls)
     assert shortest > 0.01, "matmul too fast to measure: %.4fs" % shortest
-    assert gap < shortest / 2, "main thread stalled %.4fs during %.4fs calls" % (gap, shortest)
+    # held GIL => the main thread waits out a whole call (gap >= shortest);
+    # the margin absorbs scheduler hiccups on a loaded machine
+    assert gap < 0.7 * shortest, "main thread stalled %.4fs during %.4fs calls" % (gap, shortest)

@@ -247,3 +247,15 @@ def test_variables_stay_hashable_by_identity():
     a, b = bprop.Variable(1.0), bprop.Variable(1.0)
     d = {a: "a", b: "b"}
     assert d[a] == "a" and a != b and a == a
+
+
+def test_variable_dtype_defaults_follow_tensorflow():
+    assert bprop.Variable(0.5).dtype == np.float32            # Python float
+    assert bprop.Variable([1.0, 2.0]).dtype == np.float32     # list
+    assert bprop.Variable(np.float64(1.0)).dtype == np.float64
+    assert bprop.Variable(bprop.constant(np.ones(2))).dtype == np.float64  # a float64 Tensor
+    v = bprop.Variable(np.zeros(2, dtype=np.float32))
+    v.assign([1.5, 2.5])  # Python numbers are cast; a float64 array is not
+    np.testing.assert_array_equal(v.numpy(), [1.5, 2.5])
+    with pytest.raises(TypeError, match="expected dtype float32"):
+        v.assign(np.ones(2))

@@ -36,9 +36,9 @@ class Variable:
     def __init__(self, initial_value, dtype=None, trainable=True, name=None):
         if isinstance(initial_value, Variable):
             initial_value = initial_value.value
-        # Only NumPy floats carry a dtype to keep; Python floats and lists
-        # default to float32, as the docstring (and tf.Variable) say.
-        strong = isinstance(initial_value, (np.ndarray, np.generic))
+        # Only arrays (NumPy, bprop.Tensor) carry a dtype to keep; Python
+        # floats and lists default to float32, as the docstring (and tf.Variable) say.
+        strong = hasattr(initial_value, "dtype")
         arr = np.asarray(initial_value)
         if dtype is None:
             dtype = arr.dtype if (strong and arr.dtype in _FLOAT_DTYPES) else np.float32

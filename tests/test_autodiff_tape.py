@@ -259,3 +259,14 @@ def test_variable_dtype_defaults_follow_tensorflow():
     np.testing.assert_array_equal(v.numpy(), [1.5, 2.5])
     with pytest.raises(TypeError, match="expected dtype float32"):
         v.assign(np.ones(2))
+
+
+def test_zeros_ones_and_likes():
+    z = bprop.zeros([2, 3])
+    assert isinstance(z, bprop.Tensor) and z.dtype == np.float32 and z.shape == (2, 3)
+    np.testing.assert_array_equal(np.asarray(bprop.ones((2,), dtype="float64")), [1.0, 1.0])
+    like = bprop.ones_like(np.zeros((1, 2)))
+    assert like.dtype == np.float64 and float(bprop.reduce_sum(like)) == 2.0
+    assert bprop.zeros_like(bprop.Variable([1.0, 2.0])).dtype == np.float32
+    with pytest.raises(ValueError, match="shape: expected non-negative ints"):
+        bprop.zeros([-1])

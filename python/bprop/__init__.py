@@ -22,6 +22,7 @@ from .autodiff import (  # noqa: E402 - after the areas it builds on
     add, subtract, multiply, divide, negative, pow, square, sqrt, exp, log, abs,
     maximum, minimum, clip_by_value, reduce_sum, reduce_mean, reduce_max, reduce_min,
     matmul, reshape, transpose, expand_dims, squeeze, concat, nn, math,
+    zeros, ones, zeros_like, ones_like,
 )
 from .autodiff.dtypes import float32, float64, int32, int64  # noqa: E402
 from . import datasets  # noqa: E402 - H-data-cli: digits, mnist, fashion_mnist, IDX reader

@@ -31,7 +31,7 @@ from .losses import (
 from .reductions import reduce_max, reduce_mean, reduce_min, reduce_sum
 from .shape_ops import concat, expand_dims, matmul, reshape, squeeze, transpose
 from .tape import GradientTape, tape_is_recording
-from .tensor import Tensor, constant, convert_to_tensor
+from .tensor import Tensor, constant, convert_to_tensor, ones, ones_like, zeros, zeros_like
 
 math = math_ops
 
@@ -45,7 +45,7 @@ sys.modules.setdefault(_root + ".math", math_ops)
 
 __all__ = [
     "Tensor", "GradientTape", "tape_is_recording", "call_layer", "constant",
-    "convert_to_tensor", "set_backend",
+    "convert_to_tensor", "set_backend", "zeros", "ones", "zeros_like", "ones_like",
     "add", "subtract", "multiply", "divide", "negative", "pow", "square", "sqrt", "exp",
     "log", "abs", "maximum", "minimum", "clip_by_value", "cast", "identity", "stop_gradient",
     "reduce_sum", "reduce_mean", "reduce_max", "reduce_min",

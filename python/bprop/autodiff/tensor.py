@@ -18,7 +18,8 @@ import numpy as np
 
 from ..variables import Variable
 
-__all__ = ["Tensor", "constant", "convert_to_tensor", "prepare", "is_number"]
+__all__ = ["Tensor", "constant", "convert_to_tensor", "zeros", "ones", "zeros_like", "ones_like",
+           "prepare", "is_number"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _DEFAULT = np.dtype(np.float32)
@@ -163,6 +164,40 @@ def convert_to_tensor(value, dtype=None):
             )
         return identity(value)
     return Tensor(value, dtype=dtype)
+
+
+def _shape_arg(shape):
+    try:
+        dims = tuple(int(n) for n in np.asarray(shape, dtype=np.int64).reshape(-1))
+    except (TypeError, ValueError):
+        raise TypeError("shape: expected a list of non-negative ints, got %r" % (shape,)) from None
+    if any(n < 0 for n in dims):
+        raise ValueError("shape: expected non-negative ints, got %r" % (shape,))
+    return dims
+
+
+def zeros(shape, dtype=np.float32):
+    """A constant Tensor of zeros of ``shape`` (float32 unless ``dtype``)."""
+    return Tensor._wrap(np.zeros(_shape_arg(shape), dtype=_float_dtype(dtype, "dtype")))
+
+
+def ones(shape, dtype=np.float32):
+    """A constant Tensor of ones of ``shape`` (float32 unless ``dtype``)."""
+    return Tensor._wrap(np.ones(_shape_arg(shape), dtype=_float_dtype(dtype, "dtype")))
+
+
+def zeros_like(input, dtype=None):  # noqa: A002 - the TF name
+    """Zeros with the shape (and dtype, unless given) of ``input``."""
+    arr = np.asarray(input)
+    d = dtype if dtype is not None else (arr.dtype if arr.dtype in _FLOATS else _DEFAULT)
+    return zeros(arr.shape, d)
+
+
+def ones_like(input, dtype=None):  # noqa: A002 - the TF name
+    """Ones with the shape (and dtype, unless given) of ``input``."""
+    arr = np.asarray(input)
+    d = dtype if dtype is not None else (arr.dtype if arr.dtype in _FLOATS else _DEFAULT)
+    return ones(arr.shape, d)
 
 
 # --------------------------------------------------------------------------- operands

@@ -42,6 +42,7 @@ def data():
         d[dt] = {
             "a": rng.standard_normal((300, 300)).astype(dt),
             "b": rng.standard_normal((300, 300)).astype(dt),
+            "c": rng.standard_normal((300, 300)).astype(dt),
             "v": (3 * rng.standard_normal(100_000)).astype(dt),
             "dv": rng.standard_normal(100_000).astype(dt),
             "rows": (3 * rng.standard_normal((2000, 60))).astype(dt),
@@ -68,7 +69,7 @@ def _ewb(name, use_output=False, **kw):
 CALLS = dict([
     ("matmul", lambda d: ops.matmul(d["a"], d["b"])),
     ("matmul_transposed", lambda d: ops.matmul(d["a"].T, d["b"][::-1])),
-    ("gemm_beta", lambda d: ops.gemm(d["a"], d["b"], d["a"] @ d["b"], alpha=0.5, beta=2.0,
+    ("gemm_beta", lambda d: ops.gemm(d["a"], d["b"], d["c"].copy(), alpha=0.5, beta=2.0,
                                       trans_b=True)),
     _ew("relu"), _ew("leaky_relu", alpha=0.1), _ew("sigmoid"), _ew("tanh"), _ew("gelu"),
     _ewb("relu"), _ewb("leaky_relu", alpha=0.1), _ewb("sigmoid", True), _ewb("tanh", True),

@@ -199,3 +199,14 @@ def test_gil_is_released_while_a_kernel_runs(both_thread_counts):
     # held GIL => the main thread waits out a whole call (gap >= shortest);
     # the margin absorbs scheduler hiccups on a loaded machine
     assert gap < 0.7 * shortest, "main thread stalled %.4fs during %.4fs calls" % (gap, shortest)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64], ids=["f32", "f64"])
+def test_gemm_and_vector_math_thread_invariant_on_every_path(data, both_thread_counts, isa, dt):
+    d = data[dt]
+
+    def run():
+        return (ops.matmul(d["a"], d["b"].T), ops.dense_forward(d["rows"], d["w"], d["bias"], "gelu"),
+                ops.sigmoid(d["v"]), ops.softmax(d["rows"]))
+
+    assert_same_bits(both_thread_counts(run))

@@ -16,12 +16,13 @@ def _import_matplotlib():
     try:
         import matplotlib  # noqa: F401
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "bprop.plot_history needs matplotlib, which is not installed; "
             "install it with: pip install 'bprop[plot]' (or pip install matplotlib)"
         ) from exc
-    return Figure
+    return Figure, MaxNLocator
 
 
 def _history_dict(history):
@@ -77,7 +78,7 @@ def plot_history(history, path=None, title=None):
         TypeError / ValueError: ``history`` is not a History or a non-empty
             dict of number lists.
     """
-    Figure = _import_matplotlib()
+    Figure, MaxNLocator = _import_matplotlib()
     logs = _history_dict(history)
     epochs_attr = getattr(history, "epoch", None)
     panels = _panels(logs)
@@ -99,6 +100,7 @@ def plot_history(history, path=None, title=None):
             ax.plot(x, values, style, marker="o", markersize=3, label=label)
         ax.set_title(name)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_ylabel(name)
         ax.grid(True, alpha=0.3)
         ax.legend()

@@ -1,0 +1,512 @@
+"""Fuzzing the binding layer: every public op of ``bprop.ops`` against ``bprop.reference``.
+
+For each op, hypothesis draws a *valid* call (dtype, sizes including zero,
+rank 0-4 for the element-wise ops, scalar flags), then 0-3 *mutations* of
+its arguments: another dtype (int, uint, bool, complex, object, float16,
+big-endian, the other float), a non-array (None, str, list, dict), another
+shape, a huge declared shape (a stride-0 broadcast, cheap to build), and
+layouts: Fortran order, every-other-element strides, negative strides,
+read-only, misaligned (a view of a byte buffer at offset 1), an ``out`` that
+aliases or overlaps an input, odd scalars (negative, NaN, inf, wrong type).
+
+The rule checked on every call: the op either returns what the reference
+returns on a copy of the same arguments (values and in-place effects,
+dtype-appropriate tolerance) or raises TypeError / ValueError (MemoryError
+too, for a huge declared shape).  A valid call, or one whose only change is
+the layout of a read-only input, must not raise.  Accepting a dtype that is
+not the call's one float dtype is a failure (no silent casts).  A crash
+kills the test process, a hang times the suite out.
+
+``BPROP_FUZZ_EXAMPLES`` sets the examples per op (default 60; the sanitizer
+job runs 250 per op, over 7,000 in all).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from bprop import ops, reference  # noqa: E402
+
+EXAMPLES = int(os.environ.get("BPROP_FUZZ_EXAMPLES", "60"))
+# Mutation kinds to leave out, comma-separated (e.g. "huge" while a crash on
+# huge shapes is being fixed, to look for other problems); empty by default.
+SKIP = set(filter(None, os.environ.get("BPROP_FUZZ_SKIP", "").split(",")))
+
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+BAD_DTYPES = ("int8", "int32", "int64", "uint8", "bool", "complex64", "complex128", "object",
+              "float16", ">f8", ">f4", "other_float")
+LAYOUTS = ("F", "strided", "negstride", "readonly", "misaligned")
+NON_ARRAYS = (None, "abc", {"a": 1}, 3.0, "list")
+ODD_SCALARS = (-1.0, 0.0, float("nan"), float("inf"), -float("inf"), 1e300, "x", None, 2)
+HUGE_ELEMENTS_LOG2 = 46  # 2**46 elements: 256 TiB as float32, far beyond any machine
+
+# ----------------------------------------------------------------------------- op signatures
+# Each op: a builder making a valid call from (rng, dtype, sizes) and the
+# roles of its arguments.  Roles: "in" (read only), "out" (result buffer,
+# may be None), "inplace" (updated in place), "labels" (int or float),
+# "scalar" (a float hyper-parameter), "flag" (bool / str option).
+ELEMENTWISE = ("relu", "sigmoid", "tanh", "gelu")
+ELEMENTWISE_BWD = ("relu_backward", "sigmoid_backward", "tanh_backward", "gelu_backward")
+ROWWISE = ("softmax", "log_softmax")
+ROWWISE_BWD = ("softmax_backward", "log_softmax_backward")
+ACTS = (None, "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")
+
+
+def _normal(rng, shape, dt):
+    return rng.standard_normal(shape).astype(dt)
+
+
+def _unit(rng, shape, dt):
+    return rng.uniform(0.05, 0.95, shape).astype(dt)
+
+
+def _ew_shape(s):
+    return tuple(s["dims"][: s["rank"]])
+
+
+def build(name, rng, dt, s):
+    """(names, values, roles) of a valid call of ``name``; ``s`` holds drawn sizes."""
+    n, k, m, c = s["n"], s["k"], s["m"], s["c"]
+    if name == "matmul":
+        return (("a", "b", "out"), [_normal(rng, (n, k), dt), _normal(rng, (k, m), dt), None],
+                ("in", "in", "out"))
+    if name == "gemm":
+        ta, tb = s["flag1"], s["flag2"]
+        a = _normal(rng, (k, n) if ta else (n, k), dt)
+        b = _normal(rng, (m, k) if tb else (k, m), dt)
+        cc = _normal(rng, (n, m), dt) if s["flag3"] else None
+        return (("a", "b", "c", "alpha", "beta", "trans_a", "trans_b"),
+                [a, b, cc, 1.5, 0.5 if s["flag3"] else 0.0, ta, tb],
+                ("in", "in", "out", "scalar", "scalar", "flag", "flag"))
+    if name == "add_bias":
+        return (("x", "b", "out"), [_normal(rng, (n, m), dt), _normal(rng, (m,), dt), None],
+                ("in", "in", "out"))
+    if name == "bias_grad":
+        return ("dy", "out"), [_normal(rng, (n, m), dt), None], ("in", "out")
+    if name in ELEMENTWISE:
+        return ("x", "out"), [_normal(rng, _ew_shape(s), dt), None], ("in", "out")
+    if name == "leaky_relu":
+        return (("x", "alpha", "out"), [_normal(rng, _ew_shape(s), dt), 0.1, None],
+                ("in", "scalar", "out"))
+    if name in ELEMENTWISE_BWD:
+        shape = _ew_shape(s)
+        other = _unit(rng, shape, dt) if name in ("sigmoid_backward", "tanh_backward") else _normal(rng, shape, dt)
+        return ("dy", "x", "out"), [_normal(rng, shape, dt), other, None], ("in", "in", "out")
+    if name == "leaky_relu_backward":
+        shape = _ew_shape(s)
+        return (("dy", "x", "alpha", "out"), [_normal(rng, shape, dt), _normal(rng, shape, dt), 0.1, None],
+                ("in", "in", "scalar", "out"))
+    if name in ROWWISE:
+        shape = _ew_shape(s) if s["rank"] >= 1 else (n, c)
+        return ("x", "out"), [_normal(rng, shape, dt) * 3, None], ("in", "out")
+    if name in ROWWISE_BWD:
+        y = reference.softmax(_normal(rng, (n, c), dt))
+        if name == "log_softmax_backward":
+            y = reference.log_softmax(_normal(rng, (n, c), dt))
+        return ("dy", "y", "out"), [_normal(rng, (n, c), dt), y, None], ("in", "in", "out")
+    if name in ("mse", "mse_backward", "binary_cross_entropy", "binary_cross_entropy_backward"):
+        shape = (n, c) if s["rank"] != 1 else (n,)
+        a = _normal(rng, shape, dt) * (4 if "binary" in name else 1)
+        b = _unit(rng, shape, dt) if "binary" in name else _normal(rng, shape, dt)
+        names = ("y_pred", "y_true") if name.startswith("mse") else ("logits", "targets")
+        if name.endswith("_backward"):
+            return names + ("out",), [a, b, None], ("in", "in", "out")
+        return names, [a, b], ("in", "in")
+    if name in ("softmax_cross_entropy", "softmax_cross_entropy_backward"):
+        logits = _normal(rng, (n, c), dt) * 3
+        if s["flag1"] and c > 0:
+            labels = rng.integers(0, c, n).astype(np.int64 if s["flag2"] else np.int32)
+        else:
+            labels = reference.softmax(_normal(rng, (n, c), dt))
+        if name.endswith("_backward"):
+            return ("logits", "labels", "out"), [logits, labels, None], ("in", "labels", "out")
+        return ("logits", "labels"), [logits, labels], ("in", "labels")
+    if name == "dense_forward":
+        act = ACTS[s["act"]]
+        b = _normal(rng, (m,), dt) if s["flag1"] else None
+        return (("x", "w", "b", "activation", "out"),
+                [_normal(rng, (n, k), dt), _normal(rng, (k, m), dt), b, act, None],
+                ("in", "in", "in_opt", "flag", "out"))
+    if name == "dense_backward":
+        act = ACTS[s["act"]]
+        x, w = _normal(rng, (n, k), dt), _normal(rng, (k, m), dt)
+        zy = None
+        if act not in (None, "linear"):
+            z = x @ w
+            zy = z if act == "gelu" else reference.dense_forward(x, w, None, act)
+        return (("dy", "x", "w", "z_or_y", "activation", "dx", "dw", "db", "need_dx"),
+                [_normal(rng, (n, m), dt), x, w, zy, act, None, None, None, s["flag2"]],
+                ("in", "in", "in", "in_opt", "flag", "out", "out", "out", "flag"))
+    p = _normal(rng, _ew_shape(s), dt)
+    g = _normal(rng, p.shape, dt)
+    if name == "sgd_update":
+        mom = 0.9 if s["flag1"] else 0.0
+        vel = _normal(rng, p.shape, dt) if s["flag1"] else None
+        return (("param", "grad", "lr", "momentum", "nesterov", "velocity"),
+                [p, g, 0.01, mom, s["flag2"], vel],
+                ("inplace", "in", "scalar", "scalar", "flag", "inplace_opt"))
+    if name == "rmsprop_update":
+        return (("param", "grad", "sq_avg", "lr", "rho", "eps"),
+                [p, g, np.array(np.abs(_normal(rng, p.shape, dt))), 0.01, 0.9, 1e-7],
+                ("inplace", "in", "inplace", "scalar", "scalar", "scalar"))
+    if name == "adam_update":
+        return (("param", "grad", "m", "v", "lr", "step", "beta1", "beta2", "eps", "weight_decay"),
+                [p, g, _normal(rng, p.shape, dt), np.array(np.abs(_normal(rng, p.shape, dt))), 0.01, 3, 0.9, 0.999,
+                 1e-7, 0.004 if s["flag1"] else 0.0],
+                ("inplace", "in", "inplace", "inplace", "scalar", "scalar", "scalar", "scalar", "scalar",
+                 "scalar"))
+    if name == "adagrad_update":
+        return (("param", "grad", "accum", "lr", "eps"),
+                [p, g, np.array(np.abs(_normal(rng, p.shape, dt)) + 0.1), 0.01, 1e-7],
+                ("inplace", "in", "inplace", "scalar", "scalar"))
+    raise AssertionError("no builder for %s" % name)
+
+
+OPS = ("matmul", "gemm", "add_bias", "bias_grad") + ELEMENTWISE + ("leaky_relu",) + ELEMENTWISE_BWD + (
+    "leaky_relu_backward",) + ROWWISE + ROWWISE_BWD + (
+    "mse", "mse_backward", "softmax_cross_entropy", "softmax_cross_entropy_backward",
+    "binary_cross_entropy", "binary_cross_entropy_backward", "dense_forward", "dense_backward",
+    "sgd_update", "rmsprop_update", "adam_update", "adagrad_update")
+
+
+def test_every_public_op_is_fuzzed():
+    public = {n for n in dir(reference) if callable(getattr(reference, n)) and not n.startswith("_")}
+    assert public == set(OPS)
+    for n in OPS:
+        assert callable(getattr(ops, n))
+
+
+# ----------------------------------------------------------------------------- layouts and mutations
+def relayout(x, layout):
+    """``x``'s values in another memory layout (rank 0 to 4, zero sizes included)."""
+    dt = x.dtype
+    if layout == "F":
+        return np.asfortranarray(x)
+    if layout == "strided" and x.ndim:
+        big = np.full((2 * x.shape[0],) + x.shape[1:], np.nan, dtype=dt)
+        big[::2] = x
+        return big[::2]
+    if layout == "negstride" and x.ndim:
+        return x[::-1].copy()[::-1]
+    if layout == "readonly":
+        y = x.copy()
+        y.setflags(write=False)
+        return y
+    if layout == "misaligned":
+        buf = np.zeros(x.nbytes + 1, dtype=np.uint8)
+        y = buf[1:].view(dt).reshape(x.shape)
+        y[...] = x
+        assert x.size == 0 or not y.flags.aligned
+        return y
+    return x.copy()
+
+
+def huge(x):
+    """A stride-0 array of x's dtype and rank whose declared size is 2**46+ elements."""
+    per_axis = -(-HUGE_ELEMENTS_LOG2 // x.ndim)
+    return np.broadcast_to(np.zeros((), dtype=x.dtype), (2 ** per_axis,) * x.ndim)
+
+
+def other_shape(x, how):
+    if how == 0 or x.ndim == 0:
+        return np.concatenate([x.reshape(-1), np.ones(1, x.dtype)]).reshape((-1,) + (1,) * max(x.ndim - 1, 0)) \
+            if x.ndim else np.ones(2, x.dtype)
+    if how == 1:
+        return x[..., None]
+    if how == 2:
+        return x.reshape(-1)[: max(x.size - 1, 0)]
+    axis = how % x.ndim
+    return np.concatenate([x, x.take([0] if x.shape[axis] else [], axis=axis) if x.shape[axis] else
+                           np.ones(x.shape[:axis] + (1,) + x.shape[axis + 1:], x.dtype)], axis=axis)
+
+
+def to_dtype(x, dt_name, base):
+    if dt_name == "other_float":
+        return x.astype(FLOATS[1] if base == FLOATS[0] else FLOATS[0])
+    if dt_name == "object":
+        return x.astype(object)
+    return x.astype(np.dtype(dt_name))
+
+
+MUTATIONS = st.one_of(
+    st.tuples(st.just("dtype"), st.sampled_from(BAD_DTYPES)),
+    st.tuples(st.just("layout"), st.sampled_from(LAYOUTS)),
+    st.tuples(st.just("nonarray"), st.sampled_from(range(len(NON_ARRAYS)))),
+    st.tuples(st.just("shape"), st.integers(0, 5)),
+    st.tuples(st.just("huge"), st.just(0)),
+    st.tuples(st.just("out_alias"), st.integers(0, 3)),
+    st.tuples(st.just("out_layout"), st.sampled_from(LAYOUTS + ("overlap",))),
+    st.tuples(st.just("scalar"), st.sampled_from(range(len(ODD_SCALARS)))),
+)
+
+SIZES = st.fixed_dictionaries({
+    "n": st.integers(0, 6), "k": st.integers(0, 6), "m": st.integers(0, 6), "c": st.integers(0, 6),
+    "rank": st.integers(0, 4), "dims": st.lists(st.integers(0, 4), min_size=4, max_size=4),
+    "flag1": st.booleans(), "flag2": st.booleans(), "flag3": st.booleans(),
+    "act": st.integers(0, len(ACTS) - 1),
+})
+
+
+def _result_shape_out(name, names, values, dt):
+    """A correctly shaped, writeable, C-contiguous out buffer for the op (None if unknown)."""
+    try:
+        res = getattr(reference, name)(*copy_args(values))
+    except Exception:
+        return None
+    if isinstance(res, tuple):
+        res = res[1]
+    return None if not isinstance(res, np.ndarray) else np.zeros(res.shape, dt)
+
+
+def mutate(name, names, values, roles, dt, muts, pick):
+    """Apply the mutations; returns (values, kinds): kinds tells what the oracle may accept."""
+    values = list(values)
+    kinds = set()
+    arrays = [i for i, v in enumerate(values) if isinstance(v, np.ndarray)]
+    reads = [i for i in arrays if roles[i] in ("in", "in_opt", "labels")]
+    outs = [i for i, r in enumerate(roles) if r in ("out", "inplace", "inplace_opt")]
+    scalars = [i for i, r in enumerate(roles) if r == "scalar"]
+    for (kind, arg), j in zip(muts, pick):
+        if kind in SKIP:
+            continue
+        if kind in ("dtype", "nonarray", "shape", "huge", "layout") and arrays:
+            i = arrays[j % len(arrays)]
+            x = values[i]
+            if not isinstance(x, np.ndarray) or x.size > 2 ** 30:  # already replaced / huge
+                continue
+            if kind == "dtype":
+                values[i] = to_dtype(np.ascontiguousarray(x), arg, dt)
+                kinds.add("labels_dtype" if roles[i] == "labels" else "dtype")
+            elif kind == "nonarray":
+                values[i] = x.tolist() if NON_ARRAYS[arg] == "list" else NON_ARRAYS[arg]
+                kinds.add("list" if NON_ARRAYS[arg] == "list" else "nonarray")
+            elif kind == "shape":
+                values[i] = other_shape(x, arg)
+                kinds.add("shape")
+            elif kind == "huge" and x.ndim:
+                values[i] = huge(x)
+                kinds.add("huge")
+            elif kind == "layout":
+                values[i] = relayout(x, arg)
+                kinds.add("layout_in" if i in reads else "layout_out")
+        elif kind == "out_alias" and outs and reads:
+            i = outs[j % len(outs)]
+            src = reads[arg % len(reads)]
+            values[i] = values[src]
+            kinds.add("alias")
+        elif kind == "out_layout" and outs:
+            i = outs[j % len(outs)]
+            if isinstance(values[i], np.ndarray) and values[i].size > 2 ** 30:
+                continue
+            if values[i] is None:
+                values[i] = _result_shape_out(name, names, values, dt)
+            if isinstance(values[i], np.ndarray):
+                if arg == "overlap" and reads and isinstance(values[reads[0]], np.ndarray) \
+                        and values[reads[0]].dtype == values[i].dtype and values[reads[0]].size:
+                    src = values[reads[0]]
+                    flat = np.concatenate([src.reshape(-1), np.zeros(values[i].size, dt)])
+                    values[reads[0]] = flat[: src.size].reshape(src.shape)
+                    values[i] = flat[1: 1 + values[i].size].reshape(values[i].shape)
+                elif arg != "overlap":
+                    values[i] = relayout(values[i], arg)
+                kinds.add("layout_out")
+        elif kind == "scalar" and scalars:
+            i = scalars[j % len(scalars)]
+            values[i] = ODD_SCALARS[arg]
+            kinds.add("scalar")
+    return values, kinds
+
+
+# ----------------------------------------------------------------------------- the oracle
+def _float_dtypes(values, roles):
+    dts = set()
+    for v, r in zip(values, roles):
+        if r in ("scalar", "flag") or v is None:
+            continue
+        a = np.asarray(v) if not isinstance(v, (dict, str)) else None
+        if a is None:
+            return None
+        if r == "labels" and a.dtype.kind in "iu":
+            continue
+        dts.add(a.dtype)
+    return dts
+
+
+def _tol(dt):
+    return {"rtol": 2e-4, "atol": 2e-5} if dt == np.float32 else {"rtol": 1e-9, "atol": 1e-11}
+
+
+def _assert_same(got, want, dt, what):
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want), what
+        for g, w in zip(got, want):
+            _assert_same(g, w, dt, what)
+        return
+    if want is None:
+        assert got is None, what
+        return
+    if isinstance(want, np.generic):  # NumPy returns scalars where ops returns 0-d arrays
+        want = np.asarray(want)
+    if isinstance(want, float):
+        assert isinstance(got, float), "%s: expected a Python float, got %r" % (what, type(got))
+        np.testing.assert_allclose(got, want, equal_nan=True, err_msg=what, **_tol(dt))
+        return
+    assert isinstance(got, np.ndarray), "%s: expected ndarray, got %r" % (what, type(got))
+    assert got.shape == want.shape, "%s: shape %s != %s" % (what, got.shape, want.shape)
+    assert got.dtype == dt, "%s: dtype %s != %s" % (what, got.dtype, dt)
+    np.testing.assert_allclose(got, want.astype(dt), equal_nan=True, err_msg=what, **_tol(dt))
+
+
+def copy_args(values):
+    """Independent copies of the arguments; an object passed twice stays one object
+    (identity aliasing is kept, partial overlap is not).  Huge stride-0 arrays
+    are read-only views and are passed through uncopied."""
+    memo = {}
+    out = []
+    for v in values:
+        if id(v) in memo:
+            out.append(memo[id(v)])
+            continue
+        if isinstance(v, np.ndarray):
+            c = v if v.size > 2 ** 30 else np.array(v, copy=True)
+        else:
+            c = copy.deepcopy(v)
+        memo[id(v)] = c
+        out.append(c)
+    return out
+
+
+def _describe(v):
+    if isinstance(v, np.ndarray):
+        flags = "".join(f for f, on in (("C", v.flags.c_contiguous), ("F", v.flags.f_contiguous),
+                                         ("A", v.flags.aligned), ("W", v.flags.writeable)) if on)
+        return "array(%s %s strides=%s %s)" % (v.dtype, v.shape, v.strides, flags)
+    return repr(v)[:40]
+
+
+def check_call(name, names, values, roles, dt, kinds):
+    fn = getattr(ops, name)
+    ref_values = copy_args(values)
+    snapshot = copy_args(values)
+    # One line per call on stderr: if the call crashes the child, the last
+    # line says which call it was.
+    sys.stderr.write("call %s(%s) mutations %s\n" % (name, ", ".join(
+        "%s=%s" % (k, _describe(v)) for k, v in zip(names, values)), sorted(kinds)))
+    sys.stderr.flush()
+    try:
+        got = fn(*values)
+    except (TypeError, ValueError) as e:
+        assert str(e), "%s raised %s with an empty message" % (name, type(e).__name__)
+        must_accept = not (kinds - {"layout_in", "list"})
+        assert not must_accept, "%s rejected a valid call (mutations %s): %s: %s" % (
+            name, sorted(kinds), type(e).__name__, e)
+        return "rejected"
+    except (MemoryError, OverflowError):
+        assert "huge" in kinds, "%s raised MemoryError without a huge argument" % name
+        return "rejected"
+    # The op accepted the call: it must be a call the contract allows...
+    assert "huge" not in kinds, "%s accepted a huge declared shape" % name
+    dts = _float_dtypes(values, roles)
+    assert dts is not None and len(dts) <= 1 and dts <= set(FLOATS), (
+        "%s accepted arguments of dtypes %s (one float dtype expected): silent cast" % (name, dts))
+    # ...and give the reference's answer on a copy of the same arguments.
+    with np.errstate(all="ignore"):
+        try:
+            want = getattr(reference, name)(*ref_values)
+        except Exception as e:  # the reference refuses what ops accepted
+            raise AssertionError("%s accepted a call the reference rejects (%s: %s), mutations %s"
+                                 % (name, type(e).__name__, e, sorted(kinds))) from None
+    what = "%s(%s) mutations %s" % (name, ", ".join(names), sorted(kinds))
+    _assert_same(got, want, dt, what)
+    for i, r in enumerate(roles):  # in-place effects and untouched inputs
+        v = values[i]
+        if not isinstance(v, np.ndarray):
+            continue
+        aliased_out = any(values[j] is v for j, rr in enumerate(roles) if rr.startswith(("out", "inplace")))
+        if r.startswith(("out", "inplace")) or aliased_out:
+            _assert_same(v, np.asarray(ref_values[i]), dt, what + " [argument %s]" % names[i])
+        elif "layout_out" not in kinds:
+            np.testing.assert_array_equal(v, snapshot[i], err_msg=what + " modified input " + names[i])
+    return "accepted"
+
+
+def fuzz_op(name, examples):
+    """Run ``examples`` hypothesis examples of ``name``; returns counts of outcomes."""
+    counts = {"examples": 0, "mutated": 0, "accepted": 0, "rejected": 0}
+
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(dt=st.sampled_from(FLOATS), sizes=SIZES, seed=st.integers(0, 2 ** 32 - 1),
+           muts=st.lists(MUTATIONS, min_size=1, max_size=3), pristine=st.integers(0, 4),
+           pick=st.lists(st.integers(0, 9), min_size=3, max_size=3))
+    def run(dt, sizes, seed, muts, pristine, pick):
+        if pristine == 0:  # one call in five stays valid
+            muts = []
+        rng = np.random.default_rng(seed)
+        names, values, roles = build(name, rng, dt, sizes)
+        values, kinds = mutate(name, names, values, roles, dt, muts, pick)
+        outcome = check_call(name, names, values, roles, dt, kinds)
+        counts["examples"] += 1
+        counts["mutated"] += bool(kinds)
+        counts[outcome] += 1
+
+    run()
+    return counts
+
+
+# Each op is fuzzed in a child process: a crash (segfault, sanitizer abort)
+# or a hang then fails that op's test with its output instead of killing
+# the whole test session.
+@pytest.mark.parametrize("name", OPS)
+def test_fuzz_op_matches_reference_or_raises(name):
+    timeout = 120 + 2 * EXAMPLES
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), name, str(EXAMPLES)],
+                          capture_output=True, text=True, timeout=timeout)
+    tail = (proc.stdout + proc.stderr)[-6000:]
+    assert proc.returncode == 0, "fuzzing %s: child exited with %d (negative = signal)\n%s" % (
+        name, proc.returncode, tail)
+    counts = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert counts["examples"] >= min(EXAMPLES, 10), counts
+    stats = os.environ.get("BPROP_FUZZ_STATS")
+    if stats:
+        with open(stats, "a") as f:
+            f.write(json.dumps(dict(counts, op=name)) + "\n")
+
+
+if __name__ == "__main__":
+    print(json.dumps(fuzz_op(sys.argv[1], int(sys.argv[2]))))
+
+
+# ----------------------------------------------------------------------------- info functions
+@pytest.mark.parametrize("bad", [0, -1, 4097, 2 ** 40, 1.5, "2", None, True, [2]])
+def test_set_num_threads_rejects_bad_counts(bad):
+    before = ops.get_num_threads()
+    with pytest.raises((TypeError, ValueError), match="n"):
+        ops.set_num_threads(bad)
+    assert ops.get_num_threads() == before
+
+
+@pytest.mark.parametrize("bad", ["", "neon", "AVX2", None, 3, b"avx2"])
+def test_set_isa_rejects_bad_names(bad):
+    before = ops.get_isa()
+    with pytest.raises((TypeError, ValueError)):
+        ops.set_isa(bad)
+    assert ops.get_isa() == before
+
+
+def test_info_functions_take_no_arguments():
+    for fn in (ops.get_num_threads, ops.get_isa, ops.build_info):
+        with pytest.raises(TypeError):
+            fn(1)
+    info = ops.build_info()
+    assert info["num_threads"] == ops.get_num_threads() and info["simd"] == ops.get_isa()

@@ -124,7 +124,7 @@ class Tensor:
         return int(self._value)
 
     def __format__(self, spec):
-        if self._value.ndim == 0:
+        if spec and self._value.ndim == 0:  # "{:.3f}".format(loss) formats the number
             return format(self._value[()], spec)
         return format(str(self), spec)
 

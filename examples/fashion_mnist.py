@@ -6,6 +6,9 @@ learning rate, batch 128, 15 epochs.  The data come from
 ``apt-get install dataset-fashion-mnist`` puts one under
 /usr/share/datasets/fashion-mnist) or a verified download into ~/.cache/bprop.
 
+Measured (seed 0, one thread, a shared 2-core machine): test accuracy
+0.8907 after 15 epochs, 9.5 s per epoch.
+
 Run:  python examples/fashion_mnist.py [--epochs 15] [--plot curves.png]
 """
 from __future__ import annotations

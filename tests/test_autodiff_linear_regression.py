@@ -153,3 +153,12 @@ def test_wrong_dtype_variable_is_a_clear_error():
     with bprop.GradientTape():
         with pytest.raises(TypeError, match="float64.*float32.*bprop.cast"):
             w * x
+
+
+def test_minimize_with_a_recorded_loss_and_its_tape():
+    w = bprop.Variable(np.float64(1.0))
+    opt = bprop.optimizers.SGD(learning_rate=0.25)
+    with bprop.GradientTape() as tape:
+        loss = bprop.square(w - 3.0)  # gradient 2 (w - 3) = -4
+    opt.minimize(loss, [w], tape=tape)
+    assert float(w.numpy()) == 2.0

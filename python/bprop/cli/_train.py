@@ -45,6 +45,10 @@ def _check_writable_target(path, option):
         raise CLIError(f"{option} {path}: is a directory, expected a file name")
 
 
+def _plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _print_test(logs, n):
     parts = [f"test {k}: {float(v):.4f}" for k, v in logs.items()]
     print(f"{' - '.join(parts)} ({n} test images)".capitalize(), flush=True)
@@ -73,14 +77,14 @@ def cmd_train(args):
     print(f"Training an MLP (hidden layers: {hidden}; {args.activation}) on {data['name']}: "
           f"{len(x_train)} training and {len(data['x_test'])} test images of shape "
           f"{tuple(x_train.shape[1:])}, {data['num_classes']} classes; "
-          f"{args.optimizer}, {args.epochs} epochs, batch size {args.batch_size}, "
+          f"{args.optimizer}, {_plural(args.epochs, 'epoch')}, batch size {args.batch_size}, "
           f"{bprop.get_num_threads()} threads", flush=True)
     start = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                         validation_split=args.validation_split, verbose=args.verbose,
                         shuffle=True)
     seconds = time.perf_counter() - start
-    print(f"Trained {len(history.epoch)} epochs in {seconds:.1f} s", flush=True)
+    print(f"Trained {_plural(len(history.epoch), 'epoch')} in {seconds:.1f} s", flush=True)
     logs = model.evaluate(data["x_test"], data["y_test"], batch_size=256, verbose=0,
                           return_dict=True)
     _print_test(logs, len(data["x_test"]))

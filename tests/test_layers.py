@@ -240,3 +240,32 @@ def test_layer_under_gradient_tape():
     layer.backward(r)
     for g, expected in zip(grads, layer.grads):
         np.testing.assert_allclose(np.asarray(g), expected, rtol=1e-12)
+
+
+def test_nested_sequential_is_a_layer():
+    bprop.utils.set_random_seed(0)
+    inner = bprop.Sequential([Dense(5, activation="relu"), Dense(4, activation="tanh")],
+                             name="block")
+    model = bprop.Sequential([Input(shape=(3,)), inner, Dense(2, activation="softmax")],
+                             dtype="float64")
+    assert inner.built and len(model.trainable_variables) == 6
+    assert inner.output_shape == (None, 4)
+    x = np.random.default_rng(0).normal(size=(8, 3))
+    y = np.array([0, 1] * 4)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    loss, grads = model.compute_gradients(x, y)
+    var = inner.trainable_variables[2]
+    original = var.numpy()
+
+    def f(v):
+        var.assign(v)
+        p = model.predict(x, verbose=0)
+        return -np.log(p[np.arange(8), y]).mean()
+
+    numeric = numeric_gradient(f, original)
+    var.assign(original)
+    np.testing.assert_allclose(grads[2], numeric, rtol=1e-6, atol=1e-9)
+    clone = bprop.Sequential.from_config(model.get_config())
+    assert [type(l).__name__ for l in clone.layers] == ["Sequential", "Dense"]
+    clone.set_weights(model.get_weights())
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))

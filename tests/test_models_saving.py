@@ -207,3 +207,23 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
         model.save(path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["m.bprop"]
+
+
+def test_model_checkpoint_writes_loadable_best_models(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(48, 4))
+    y = rng.integers(0, 2, size=48)
+    bprop.utils.set_random_seed(0)
+    model = bprop.Sequential([Dense(6, activation="tanh", input_shape=(4,)),
+                              Dense(2, activation="softmax")], dtype="float64")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    pattern = str(tmp_path / "ckpt-{epoch:02d}.bprop")
+    ckpt = bprop.callbacks.ModelCheckpoint(pattern, monitor="loss", save_best_only=True)
+    history = model.fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=[ckpt])
+    files = sorted(os.listdir(tmp_path))
+    assert files and all(f.startswith("ckpt-") for f in files)
+    best = int(np.argmin(history.history["loss"]))
+    last = bprop.models.load_model(tmp_path / ("ckpt-%02d.bprop" % (best + 1)))
+    if best == 2:  # the saved model is the final one
+        np.testing.assert_array_equal(last.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert last.optimizer.iterations == 3 * (best + 1)

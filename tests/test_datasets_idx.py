@@ -134,3 +134,20 @@ def test_missing_file_raises_file_not_found(tmp_path):
 
 def test_idx_format_error_is_a_value_error():
     assert issubclass(IDXFormatError, ValueError)
+
+
+def test_huge_declared_shape_is_truncation_not_memory_error(tmp_path):
+    # 3 x 2**32-1 dims would overflow int64 and ask for ~8e28 bytes: reads stay bounded.
+    path = tmp_path / "huge"
+    path.write_bytes(b"\x00\x00\x08\x03" + struct.pack(">III", 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+                     + b"\x00" * 10)
+    with pytest.raises(IDXFormatError, match="is truncated.*got 26"):
+        read_idx(path)
+
+
+def test_gzip_with_trailing_bytes_counts_them(tmp_path):
+    raw = _hand_made_idx(np.zeros(3, dtype=np.uint8), 0x08) + b"\x01" * 5
+    path = tmp_path / "long.gz"
+    path.write_bytes(gzip.compress(raw))
+    with pytest.raises(IDXFormatError, match="trailing bytes.*expected 11 bytes, got 16"):
+        read_idx(path)

@@ -44,20 +44,56 @@ class IDXFormatError(ValueError):
     """Raised when a file is not a valid, complete IDX file."""
 
 
-def _read_bytes(path):
-    """Whole (decompressed) content of ``path``; gzip detected by magic bytes."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as exc:
-        # gzip raises EOFError for a cut-off stream, BadGzipFile (OSError) or
-        # zlib.error for corrupt data: report all as one format error.
-        raise IDXFormatError(
-            f"IDX file {os.fspath(path)!r}: gzip data is truncated or corrupt ({exc})"
-        ) from None
+_CHUNK = 1 << 20
+
+
+class _Reader:
+    """Bounded reads from a plain or gzipped file (gzip detected by magic bytes).
+
+    Reads go in chunks, so a header that declares a huge shape costs memory
+    only for the bytes really present, and gzip errors become IDXFormatError.
+    """
+
+    def __init__(self, path):
+        self.name = os.fspath(path)
+        self._file = open(path, "rb")
+        self.gzipped = self._file.read(2) == _GZIP_MAGIC
+        self._file.seek(0)
+        self._stream = gzip.GzipFile(fileobj=self._file, mode="rb") if self.gzipped else self._file
+
+    def close(self):
+        if self._stream is not self._file:
+            self._stream.close()
+        self._file.close()
+
+    def read(self, n):
+        """Up to ``n`` bytes (fewer only at the end of the data)."""
+        parts, got = [], 0
+        try:
+            while got < n:
+                chunk = self._stream.read(min(_CHUNK, n - got))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                got += len(chunk)
+        except (EOFError, OSError, zlib.error) as exc:
+            if not self.gzipped:
+                raise
+            # gzip raises EOFError for a cut-off stream, BadGzipFile (OSError)
+            # or zlib.error for corrupt data: one format error for all.
+            raise IDXFormatError(
+                f"IDX file {self.name!r}: gzip data is truncated or corrupt ({exc})"
+            ) from None
+        return b"".join(parts)
+
+    def count_rest(self):
+        """Number of bytes left (read and discarded chunk by chunk)."""
+        total = 0
+        while True:
+            chunk = self.read(_CHUNK)
+            if not chunk:
+                return total
+            total += len(chunk)
 
 
 def read_idx(path):
@@ -74,16 +110,24 @@ def read_idx(path):
     Raises:
         FileNotFoundError: ``path`` does not exist.
         IDXFormatError: bad magic number, unknown dtype code, zero dimensions,
-            or a data length that does not match the header (truncated or
-            trailing bytes).
+            a corrupt gzip stream, or a data length that does not match the
+            header (truncated or trailing bytes).
     """
-    name = os.fspath(path)
-    data = _read_bytes(path)
-    if len(data) < 4:
+    reader = _Reader(path)
+    try:
+        return _parse(reader)
+    finally:
+        reader.close()
+
+
+def _parse(reader):
+    name = reader.name
+    head = reader.read(4)
+    if len(head) < 4:
         raise IDXFormatError(
-            f"IDX file {name!r}: expected a header of at least 4 bytes, got {len(data)} bytes"
+            f"IDX file {name!r}: expected a header of at least 4 bytes, got {len(head)} bytes"
         )
-    zero, code, ndim = struct.unpack(">HBB", data[:4])
+    zero, code, ndim = struct.unpack(">HBB", head)
     if zero != 0:
         raise IDXFormatError(
             f"IDX file {name!r}: expected magic bytes 0x0000 at offset 0, got "
@@ -97,21 +141,29 @@ def read_idx(path):
     if ndim == 0:
         raise IDXFormatError(f"IDX file {name!r}: expected at least 1 dimension, got 0")
     header_len = 4 + 4 * ndim
-    if len(data) < header_len:
+    raw_dims = reader.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
         raise IDXFormatError(
             f"IDX file {name!r}: header declares {ndim} dimensions ({header_len} bytes) "
-            f"but the file has only {len(data)} bytes"
+            f"but the file has only {4 + len(raw_dims)} bytes"
         )
-    dims = struct.unpack(">" + "I" * ndim, data[4:header_len])
+    dims = struct.unpack(">" + "I" * ndim, raw_dims)
     dtype = IDX_DTYPES[code]
-    expected = header_len + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    if len(data) != expected:
-        what = "truncated" if len(data) < expected else "has trailing bytes"
+    count = 1
+    for d in dims:  # Python ints: no overflow for absurd declared shapes
+        count *= d
+    expected = header_len + count * dtype.itemsize
+    data = reader.read(count * dtype.itemsize)
+    actual = header_len + len(data)
+    if actual == expected:
+        actual += reader.count_rest()
+    if actual != expected:
+        what = "truncated" if actual < expected else "has trailing bytes"
         raise IDXFormatError(
             f"IDX file {name!r} is {what}: header says shape {tuple(dims)} of "
-            f"{dtype.newbyteorder('=').name}, expected {expected} bytes, got {len(data)}"
+            f"{dtype.newbyteorder('=').name}, expected {expected} bytes, got {actual}"
         )
-    array = np.frombuffer(data, dtype=dtype, offset=header_len).reshape(dims)
+    array = np.frombuffer(data, dtype=dtype).reshape(dims)
     # Native byte order and a writable, owned array (frombuffer is read-only).
     return array.astype(dtype.newbyteorder("="), copy=True)
 

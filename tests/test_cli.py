@@ -289,3 +289,29 @@ def test_subprocess_error_has_no_traceback(tmp_path):
     proc = run_cli("evaluate", tmp_path / "nothing.npz")
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"bprop evaluate: error: MODEL {tmp_path / 'nothing.npz'}: no such file"
+
+
+def test_predict_png_with_pillow(small_model, tmp_path, capsys):
+    Image = pytest.importorskip("PIL.Image")
+    import bprop
+
+    pixels = (np.arange(64, dtype=np.uint8).reshape(8, 8) * 4)
+    Image.fromarray(pixels, mode="L").save(tmp_path / "d.png")
+    status, out, err = run_main(["predict", small_model, tmp_path / "d.png"], capsys)
+    assert status == 0, err
+    model = bprop.models.load_model(str(small_model))
+    probs = model.predict(pixels[None].astype(np.float32) / 255, verbose=0)[0]
+    assert f"d.png[0]: class {probs.argmax()}, probability {probs.max():.3f}" in out
+
+
+def test_train_numpy_backend_matches_core(tmp_path, capsys):
+    # Same seed, same data order: the pure-NumPy backend reports the same test
+    # numbers as the C++ core (to the 4 printed decimals).
+    lines = []
+    for backend in ("core", "numpy"):
+        status, out, err = run_main(["train", "--epochs", 2, "--verbose", 0, "--threads", 1,
+                                     "--backend", backend, "--output",
+                                     tmp_path / f"{backend}.npz"], capsys)
+        assert status == 0, err
+        lines.append(re.search(r"Test loss: .*", out).group(0))
+    assert lines[0] == lines[1]

@@ -182,6 +182,13 @@ def main(argv=None):
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # Output piped into e.g. `head`, which closed early: not an error to
+        # report.  Point stdout at devnull so the flush at exit stays quiet
+        # (the recipe of the Python docs, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except (CLIError, OSError, ValueError, ImportError) as exc:
         # The errors a user can cause: missing/corrupt files, failed downloads
         # (OSError), malformed data (ValueError, e.g. IDXFormatError), a

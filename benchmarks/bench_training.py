@@ -117,9 +117,17 @@ class _BpropTrainer:
 
     def __init__(self, spec, backend, seed):
         self.spec = spec
+        self.seed = seed
+        self.calls = 0
         self.model = build_model(spec, backend, seed)
 
     def train(self, x, y):
+        import bprop
+
+        # fit shuffles with the global generator, which the other backend's
+        # runs also draw from: reseed per call so both see the same order.
+        self.calls += 1
+        bprop.utils.set_random_seed(self.seed + self.calls)
         self.model.fit(x, y, batch_size=self.spec.batch_size, epochs=1, verbose=0, shuffle=True)
 
     def accuracy(self, x, y):

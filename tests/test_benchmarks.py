@@ -363,3 +363,17 @@ def test_scaling_summary_computes_parallel_efficiency():
                         "4 threads 2.00x, efficiency 50%")
     assert lines[1] == "Training 784-4-10 (core): 2 threads 1.00x, efficiency 50%"
     assert report.scaling_summary({"gemm": [gemm_row(2, 1.0)]}) == []  # no 1-thread baseline
+
+
+def test_backends_train_on_the_same_shuffles_when_interleaved():
+    # Interleaved runs share the global generator; each trainer must still see
+    # the same sample order, so core and NumPy weights stay together.
+    (x, y), _, _ = tiny_data()
+    spec = bench_training.MLPSpec(hidden=(4,), batch_size=8)
+    core = bench_training._BpropTrainer(spec, "core", seed=3)
+    ref = bench_training._BpropTrainer(spec, "numpy", seed=3)
+    for _ in range(2):
+        core.train(x, y)
+        ref.train(x, y)
+    for a, b in zip(core.model.get_weights(), ref.model.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)

@@ -158,15 +158,21 @@ def test_download_into_cache_then_reuse(mirror, isolated, capsys):
     assert "Downloading" not in capsys.readouterr().err
 
 
-def test_download_with_bad_checksum_caches_nothing(mirror, isolated, monkeypatch):
+def test_download_with_bad_checksum_caches_nothing(mirror, isolated, monkeypatch, capsys):
     _, digests = mirror
     wrong = dict(digests, **{"train-labels-idx1-ubyte.gz": "f" * 64})
     monkeypatch.setattr(mnist.DATASET, "sha256", wrong)
     with pytest.raises(ChecksumError, match="train-labels-idx1-ubyte.gz"):
         mnist.load_data()
     cached = isolated / "cache" / "mnist"
-    assert "train-labels-idx1-ubyte.gz" not in os.listdir(cached)
-    assert not [f for f in os.listdir(cached) if f.endswith(".part")]
+    assert os.listdir(cached) == ["train-images-idx3-ubyte.gz"]  # verified before the failure
+    # A retry with the right digests fetches only what is missing.
+    monkeypatch.setattr(mnist.DATASET, "sha256", digests)
+    capsys.readouterr()
+    assert _marker(mnist.load_data()) == 5
+    err = capsys.readouterr().err
+    assert "train-images-idx3-ubyte.gz into" not in err
+    assert err.count("Downloading mnist") == 3
 
 
 def test_published_digests_are_well_formed():

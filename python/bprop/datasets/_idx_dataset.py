@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 
-from ._download import download_first
+from ._download import download_first, sha256_file
 from .idx import IDXFormatError, read_idx
 
 __all__ = ["IDXDataset", "cache_dir", "SYSTEM_DATA_DIR", "FILE_ROLES"]
@@ -148,9 +148,11 @@ class IDXDataset:
         target = os.path.join(cache_dir(), self.name)
         for role in FILE_ROLES:
             file_name = self.files[role]
+            dest = os.path.join(target, file_name)
+            if os.path.isfile(dest) and sha256_file(dest) == self.sha256[file_name]:
+                continue  # kept from an earlier, interrupted download of the set
             sys.stderr.write(f"Downloading {self.name} {file_name} into {target}\n")
-            download_first([m + file_name for m in self.mirrors],
-                           os.path.join(target, file_name), self.sha256[file_name],
+            download_first([m + file_name for m in self.mirrors], dest, self.sha256[file_name],
                            progress=_stderr_progress(file_name))
         return self._find_in(target)
 

@@ -315,3 +315,14 @@ def test_train_numpy_backend_matches_core(tmp_path, capsys):
         assert status == 0, err
         lines.append(re.search(r"Test loss: .*", out).group(0))
     assert lines[0] == lines[1]
+
+
+def test_bench_finds_the_checkout_harness():
+    from bprop.cli._bench import harness_root
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    has_harness = os.path.isfile(os.path.join(root, "benchmarks", "__main__.py"))
+    import bprop
+
+    in_checkout = os.path.dirname(os.path.abspath(bprop.__file__)) == os.path.join(root, "python", "bprop")
+    assert harness_root() == (root if has_harness and in_checkout else None)

@@ -139,7 +139,14 @@ def meta_lines(meta: Dict) -> List[str]:
     if meta.get("command"):
         out.append(f"Command: `{meta['command']}`")
     if meta.get("cpu"):
-        out.append(f"Machine: {meta['cpu']}, {meta.get('cpu_count')} logical CPUs")
+        line = f"Machine: {meta['cpu']}, {meta.get('cpu_count')} logical CPUs"
+        if meta.get("load_average_start") is not None:
+            line += (f"; load average {meta['load_average_start']} at start, "
+                     f"{meta.get('load_average_end')} at end")
+            if max(meta["load_average_start"], meta.get("load_average_end") or 0) > 0.5 * (
+                    meta.get("cpu_count") or 1):
+                line += " (other work was running: timings, multi-thread ones above all, are skewed)"
+        out.append(line)
     info = meta.get("bprop_build_info") or {}
     if info:
         keys = [k for k in ("compiler", "openmp_version", "simd", "gemm_kernel_fp32",
@@ -155,6 +162,9 @@ def meta_lines(meta: Dict) -> List[str]:
     if meta.get("quick"):
         out.append("Mode: --quick (fewer sizes and repeats; training timed on a fraction "
                    "of an epoch and extrapolated)")
+    if meta.get("section_seconds"):
+        out.append(f"Took {meta.get('elapsed_s', 0):.0f} s: " + ", ".join(
+            f"{k} {v:.0f} s" for k, v in meta["section_seconds"].items()))
     if meta.get("training_data"):
         out.append(f"Training data: {meta['training_data']}")
     return out

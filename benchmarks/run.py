@@ -148,6 +148,7 @@ def collect_meta(cfg: Config) -> Dict:
         "numpy_version": np.__version__, "bprop_version": bprop.__version__,
         "bprop_build_info": _jsonable(bprop.build_info()),
     }
+    meta["load_average_start"] = _load_average()
     tpc = numpy_thread_control()
     meta["numpy_threads_controlled"] = tpc is not None
     if tpc is not None:
@@ -169,6 +170,14 @@ def _jsonable(obj):
     return str(obj)
 
 
+def _load_average():
+    """1-minute load average (None where the OS has none): other work skews timings."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def _cpu_name():
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -184,17 +193,23 @@ def run_benchmarks(cfg: Config, log=None) -> Dict:
     """Run the configured sections; returns ``{"meta", "gemm", "ops", "training"}``."""
     results = {"meta": collect_meta(cfg)}
     t_start = time.perf_counter()
+    section_s = results["meta"]["section_seconds"] = {}
     if "gemm" in cfg.sections:
+        t0 = time.perf_counter()
         results["gemm"] = bench_gemm.run(
             cases=cfg.gemm_cases, dtypes=cfg.gemm_dtypes, layouts=cfg.gemm_layouts,
             threads=cfg.threads, repeats=cfg.repeats, min_sample_s=cfg.min_sample_s,
             use_torch=cfg.use_torch, quick=cfg.quick, log=log)
+        section_s["gemm"] = time.perf_counter() - t0
     if "ops" in cfg.sections:
+        t0 = time.perf_counter()
         results["ops"] = bench_ops.run(
             ops_names=cfg.ops_names, shapes=cfg.ops_shapes, threads=cfg.threads,
             repeats=cfg.repeats, min_sample_s=cfg.min_sample_s, use_torch=cfg.use_torch,
             log=log)
+        section_s["ops"] = time.perf_counter() - t0
     if "training" in cfg.sections:
+        t0 = time.perf_counter()
         data = cfg.train_data
         if data is None:
             data = bench_training.load_data(synthetic=cfg.synthetic)
@@ -202,7 +217,9 @@ def run_benchmarks(cfg: Config, log=None) -> Dict:
         results["training"] = bench_training.run(
             models=cfg.train_models, threads=cfg.threads, fraction=cfg.train_fraction,
             repeats=cfg.train_repeats, use_torch=cfg.use_torch, data=data, log=log)
+        section_s["training"] = time.perf_counter() - t0
     results["meta"]["elapsed_s"] = time.perf_counter() - t_start
+    results["meta"]["load_average_end"] = _load_average()
     return results
 
 

@@ -158,6 +158,10 @@ class Layer:
     def variables(self):
         return self.weights
 
+    def parameters(self):
+        """The trainable Variables (micrograd's name for ``trainable_variables``)."""
+        return self.trainable_variables
+
     def count_params(self):
         """Number of scalars in all weights."""
         return int(sum(v.size for v in self.weights))

@@ -37,15 +37,16 @@ py::array dense_forward(py::handle x_obj, py::handle w_obj, py::handle b_obj, py
                         py::handle out_obj) {
     DenseArgs a = dense_args(x_obj, w_obj);
     const Act act = parse_activation(act_obj);
-    py::array b;
-    if (!b_obj.is_none()) b = bias_arg(b_obj, a, "b");
-    py::array y = output(out_obj, "out", {a.n, a.m}, a.dt, {{&a.x, "x"}, {&a.w, "w"}, {b ? &b : nullptr, "b"}},
-                         false);
+    // (a default py::array is an empty array, not a null handle: track "given" explicitly)
+    const bool has_b = !b_obj.is_none();
+    py::array b = has_b ? bias_arg(b_obj, a, "b") : py::array();
+    py::array y = output(out_obj, "out", {a.n, a.m}, a.dt,
+                         {{&a.x, "x"}, {&a.w, "w"}, {has_b ? &b : nullptr, "b"}}, false);
     dispatch(a.dt, [&](auto tag) {
         using T = decltype(tag);
         const auto xr = matrix_ref<T>(a.x);
         const auto wr = matrix_ref<T>(a.w);
-        const T* bp = b ? static_cast<const T*>(b.data()) : nullptr;
+        const T* bp = has_b ? static_cast<const T*>(b.data()) : nullptr;
         T* yp = static_cast<T*>(y.mutable_data());
         py::gil_scoped_release nogil;
         bprop::dense_forward<T>(a.n, a.k, a.m, xr, wr, bp, act, yp);
@@ -64,14 +65,15 @@ py::tuple dense_backward(py::handle dy_obj, py::handle x_obj, py::handle w_obj, 
     if (shape_of(dy) != y_shape)
         throw py::value_error("dy: expected shape " + shape_str(y_shape) + " (rows of x, columns of w), got " +
                               shape_str(dy));
+    const bool has_zy = act != Act::linear;
     py::array zy;
-    if (act != Act::linear) {
+    if (has_zy) {
         if (zy_obj.is_none())
             throw py::value_error("z_or_y: required for activation '" + act_obj.cast<std::string>() + "', got None");
         zy = c_contiguous(float_arg(zy_obj, "z_or_y", a.dt, "x"));
         require_same_shape(zy, "z_or_y", dy, "dy");
     }
-    const Input ins[] = {{&dy, "dy"}, {&a.x, "x"}, {&a.w, "w"}, {zy ? &zy : nullptr, "z_or_y"}};
+    const Input ins[] = {{&dy, "dy"}, {&a.x, "x"}, {&a.w, "w"}, {has_zy ? &zy : nullptr, "z_or_y"}};
     auto out = [&](py::handle o, const char* name, std::vector<py::ssize_t> shape) {
         return output(o, name, shape, a.dt, {ins[0], ins[1], ins[2], ins[3]}, false);
     };
@@ -86,7 +88,7 @@ py::tuple dense_backward(py::handle dy_obj, py::handle x_obj, py::handle w_obj, 
         const auto xr = matrix_ref<T>(a.x);
         const auto wr = matrix_ref<T>(a.w);
         const T* g = static_cast<const T*>(dy.data());
-        const T* zp = zy ? static_cast<const T*>(zy.data()) : nullptr;
+        const T* zp = has_zy ? static_cast<const T*>(zy.data()) : nullptr;
         T* dxp = need_dx ? static_cast<T*>(dx.mutable_data()) : nullptr;
         T* dwp = static_cast<T*>(dw.mutable_data());
         T* dbp = static_cast<T*>(db.mutable_data());

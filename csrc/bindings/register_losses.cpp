@@ -101,7 +101,10 @@ double softmax_xent(py::handle z, py::handle l) {
 
 py::array softmax_xent_backward(py::handle z, py::handle l, py::handle out) {
     Labeled a = labeled_args(z, l);
-    py::array g = output(out, "out", shape_of(a.logits), a.dt, {{&a.logits, "logits"}, {&a.labels, "labels"}}, true);
+    // out may be the logits (in place) but not the targets: each row's
+    // softmax is written before the targets are read.
+    py::array g = output(out, "out", shape_of(a.logits), a.dt, {{&a.logits, "logits"}}, true);
+    if (overlaps(g, a.labels)) throw py::value_error("out: must not overlap the input 'labels'");
     dispatch(a.dt, [&](auto tag) {
         using T = decltype(tag);
         const T* zp = static_cast<const T*>(a.logits.data());

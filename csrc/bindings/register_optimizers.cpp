@@ -67,14 +67,15 @@ void register_optimizers(py::module_& m) {
             Update u = update_args(p, g);
             require_positive(lr, "lr");
             require_unit(momentum, "momentum");
+            const bool has_v = momentum != 0.0;
             py::array v;
-            if (momentum != 0.0) {
+            if (has_v) {
                 if (vel.is_none()) throw py::value_error("velocity: required when momentum != 0, got None");
                 v = slot(vel, "velocity", u);
             }
             dispatch(u.dt, [&](auto tag) {
                 using T = decltype(tag);
-                T* vp = v ? ptr<T>(v) : nullptr;
+                T* vp = has_v ? ptr<T>(v) : nullptr;
                 T* pp = ptr<T>(u.param);
                 const T* gp = static_cast<const T*>(u.grad.data());
                 py::gil_scoped_release nogil;

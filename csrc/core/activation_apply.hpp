@@ -59,11 +59,11 @@ inline void activation_forward_span(Act act, const T* x, T* y, index_t n, T alph
             break;
         case Act::relu:
 #pragma omp simd
-            for (index_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+            for (index_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? T(0) : x[i];  // NaN stays NaN
             break;
         case Act::leaky_relu:
 #pragma omp simd
-            for (index_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : alpha * x[i];
+            for (index_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? alpha * x[i] : x[i];
             break;
         case Act::sigmoid:
             if constexpr (std::is_same<T, float>::value) {

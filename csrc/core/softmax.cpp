@@ -3,6 +3,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "gemm/workspace.hpp"
 #include "parallel.hpp"
 #include "vecmath/vecmath.hpp"
 
@@ -33,7 +34,10 @@ void log_softmax_row(const T* x, T* y, index_t cols) {
     for (index_t j = 1; j < cols; ++j) mx = x[j] > mx ? x[j] : mx;
     T sum = 0;
     if constexpr (std::is_same<T, float>::value) {
-        sum = vecmath::active_kernels().exp_shift_sum(x, mx, y, cols);  // y: scratch
+        // exp values go to scratch, not y: y may alias x (in place).
+        thread_local AlignedBuffer scratch;
+        float* e = static_cast<float*>(scratch.reserve(sizeof(float) * static_cast<std::size_t>(cols)));
+        sum = vecmath::active_kernels().exp_shift_sum(x, mx, e, cols);
     } else {
         for (index_t j = 0; j < cols; ++j) sum += std::exp(x[j] - mx);
     }

@@ -317,8 +317,9 @@ def plot(results: Dict, path: str) -> Optional[str]:
     """PNG: GFLOP/s by GEMM size (left), seconds per epoch by implementation (right).
 
     Returns the path, or None when matplotlib is not installed or there is
-    nothing to draw.  The GEMM panel shows the NN layout at the largest
-    thread count measured, one line per implementation and dtype.
+    nothing to draw.  GEMM panels (one at the smallest and one at the largest
+    thread count measured) show the NN layout, shapes sorted by size, one
+    line per implementation and dtype.
     """
     try:
         import matplotlib
@@ -329,13 +330,18 @@ def plot(results: Dict, path: str) -> Optional[str]:
         return None
     gemm = results.get("gemm") or []
     training = results.get("training") or []
-    panels = [p for p, rows in (("gemm", gemm), ("training", training)) if rows]
+    panels = []
+    if gemm:
+        counts = sorted({r["threads"] for r in gemm})
+        panels += [("gemm", t) for t in sorted({counts[0], counts[-1]})]
+    if training:
+        panels.append(("training", None))
     if not panels:
         return None
     fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.8), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    for ax, (panel, threads) in zip(axes[0], panels):
         if panel == "gemm":
-            _plot_gemm(ax, gemm)
+            _plot_gemm(ax, gemm, threads)
         else:
             _plot_training(ax, training)
     fig.tight_layout()
@@ -346,12 +352,11 @@ def plot(results: Dict, path: str) -> Optional[str]:
     return path
 
 
-def _plot_gemm(ax, rows):
-    threads = max(r["threads"] for r in rows)
+def _plot_gemm(ax, rows, threads):
     layout = "NN" if any(r["layout"] == "NN" for r in rows) else rows[0]["layout"]
     chosen = [r for r in rows if r["threads"] == threads and r["layout"] == layout]
     shapes = []
-    for r in chosen:
+    for r in sorted(chosen, key=lambda r: r["m"] * r["k"] * r["n"]):  # by size
         if r["shape"] not in shapes:
             shapes.append(r["shape"])
     for dtype in sorted({r["dtype"] for r in chosen}):

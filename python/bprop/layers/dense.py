@@ -75,6 +75,9 @@ class Dense(Layer):
     def _check_input(self, x):
         # Like Keras' InputSpec for Dense: any rank >= 2, only the last axis is fixed.
         self._check_array(x)
+        if self.kernel is None:
+            raise RuntimeError("Dense %r: forward() before build(); call the layer (layer(x)) "
+                               "or build(input_shape) first" % self.name)
         in_dim = self.kernel.shape[0]
         if x.ndim < 2:
             raise ValueError("x: layer %r expects a batch of rows (batch, ..., %d), got shape %s"

@@ -17,7 +17,7 @@ the layout of a read-only input, must not raise.  Accepting a dtype that is
 not the call's one float dtype is a failure (no silent casts).  A crash
 kills the test process, a hang times the suite out.
 
-``BPROP_FUZZ_EXAMPLES`` sets the examples per op (default 60; the sanitizer
+``BPROP_FUZZ_EXAMPLES`` sets the examples per op (default 30; the sanitizer
 job runs 250 per op, over 7,000 in all).
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -37,9 +38,10 @@ from hypothesis import strategies as st  # noqa: E402
 
 from bprop import ops, reference  # noqa: E402
 
-EXAMPLES = int(os.environ.get("BPROP_FUZZ_EXAMPLES", "60"))
-# Mutation kinds to leave out, comma-separated (e.g. "huge" while a crash on
-# huge shapes is being fixed, to look for other problems); empty by default.
+EXAMPLES = int(os.environ.get("BPROP_FUZZ_EXAMPLES", "30"))
+# Mutations to leave out, comma-separated kinds or kind:argument pairs (e.g.
+# "huge,layout:misaligned" while those crashes are being fixed, to look for
+# other problems); empty by default.
 SKIP = set(filter(None, os.environ.get("BPROP_FUZZ_SKIP", "").split(",")))
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -193,7 +195,8 @@ def relayout(x, layout):
     if layout == "F":
         return np.asfortranarray(x)
     if layout == "strided" and x.ndim:
-        big = np.full((2 * x.shape[0],) + x.shape[1:], np.nan, dtype=dt)
+        fill = np.nan if dt.kind in "fc" else 0  # NaN between the elements: reading them shows
+        big = np.full((2 * x.shape[0],) + x.shape[1:], fill, dtype=dt)
         big[::2] = x
         return big[::2]
     if layout == "negstride" and x.ndim:
@@ -206,7 +209,7 @@ def relayout(x, layout):
         buf = np.zeros(x.nbytes + 1, dtype=np.uint8)
         y = buf[1:].view(dt).reshape(x.shape)
         y[...] = x
-        assert x.size == 0 or not y.flags.aligned
+        assert x.size == 0 or dt.itemsize == 1 or not y.flags.aligned
         return y
     return x.copy()
 
@@ -218,19 +221,28 @@ def huge(x):
 
 
 def other_shape(x, how):
-    if how == 0 or x.ndim == 0:
-        return np.concatenate([x.reshape(-1), np.ones(1, x.dtype)]).reshape((-1,) + (1,) * max(x.ndim - 1, 0)) \
-            if x.ndim else np.ones(2, x.dtype)
+    """x's values (and more or fewer) under another shape: the size or the rank changes."""
+    if x.ndim == 0:
+        return np.ones(2, x.dtype)                    # 0-d -> (2,)
+    if how == 0:
+        return x.reshape(-1)                          # rank -> 1 (same size)
     if how == 1:
-        return x[..., None]
+        return x[..., None]                           # one more axis of length 1
     if how == 2:
-        return x.reshape(-1)[: max(x.size - 1, 0)]
-    axis = how % x.ndim
-    return np.concatenate([x, x.take([0] if x.shape[axis] else [], axis=axis) if x.shape[axis] else
-                           np.ones(x.shape[:axis] + (1,) + x.shape[axis + 1:], x.dtype)], axis=axis)
+        return x.reshape(-1)[: max(x.size - 1, 0)]    # 1-D, one element short
+    axis = how % x.ndim                               # one more row/column on `axis`
+    extra = np.ones(x.shape[:axis] + (1,) + x.shape[axis + 1:], x.dtype)
+    return np.concatenate([x, extra], axis=axis)
 
 
 def to_dtype(x, dt_name, base):
+    with warnings.catch_warnings():  # complex -> real and NaN -> int casts are the point here
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            return _to_dtype(x, dt_name, base)
+
+
+def _to_dtype(x, dt_name, base):
     if dt_name == "other_float":
         return x.astype(FLOATS[1] if base == FLOATS[0] else FLOATS[0])
     if dt_name == "object":
@@ -259,6 +271,8 @@ SIZES = st.fixed_dictionaries({
 
 def _result_shape_out(name, names, values, dt):
     """A correctly shaped, writeable, C-contiguous out buffer for the op (None if unknown)."""
+    if any(isinstance(v, np.ndarray) and v.size > 2 ** 30 for v in values):
+        return None  # the reference would grind through a huge declared shape
     try:
         res = getattr(reference, name)(*copy_args(values))
     except Exception:
@@ -277,7 +291,7 @@ def mutate(name, names, values, roles, dt, muts, pick):
     outs = [i for i, r in enumerate(roles) if r in ("out", "inplace", "inplace_opt")]
     scalars = [i for i, r in enumerate(roles) if r == "scalar"]
     for (kind, arg), j in zip(muts, pick):
-        if kind in SKIP:
+        if kind in SKIP or "%s:%s" % (kind, arg) in SKIP:
             continue
         if kind in ("dtype", "nonarray", "shape", "huge", "layout") and arrays:
             i = arrays[j % len(arrays)]
@@ -472,9 +486,15 @@ def test_fuzz_op_matches_reference_or_raises(name):
     timeout = 120 + 2 * EXAMPLES
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), name, str(EXAMPLES)],
                           capture_output=True, text=True, timeout=timeout)
-    tail = (proc.stdout + proc.stderr)[-6000:]
-    assert proc.returncode == 0, "fuzzing %s: child exited with %d (negative = signal)\n%s" % (
-        name, proc.returncode, tail)
+    if proc.returncode != 0:
+        lines = proc.stderr.splitlines()
+        calls = [ln for ln in lines if ln.startswith("call ")]
+        reports = [ln for ln in lines if not ln.startswith("call ") and (
+            "runtime error" in ln or "ERROR:" in ln or "SUMMARY" in ln or "Error" in ln)]
+        raise AssertionError(
+            "fuzzing %s: child exited with %d (negative = signal)\nlast call: %s\n%s\n--- tail ---\n%s"
+            % (name, proc.returncode, calls[-1] if calls else "(none)", "\n".join(reports[:20]),
+               "\n".join(ln for ln in lines if not ln.startswith("call "))[-4000:]))
     counts = json.loads(proc.stdout.strip().splitlines()[-1])
     assert counts["examples"] >= min(EXAMPLES, 10), counts
     stats = os.environ.get("BPROP_FUZZ_STATS")
@@ -496,7 +516,7 @@ def test_set_num_threads_rejects_bad_counts(bad):
     assert ops.get_num_threads() == before
 
 
-@pytest.mark.parametrize("bad", ["", "neon", "AVX2", None, 3, b"avx2"])
+@pytest.mark.parametrize("bad", ["", "neon", "AVX2", None, 3, ["avx2"]])
 def test_set_isa_rejects_bad_names(bad):
     before = ops.get_isa()
     with pytest.raises((TypeError, ValueError)):

@@ -153,7 +153,7 @@ def test_fork_after_parallel_kernels_does_not_hang():
                 ok = False
             os._exit(0 if ok else 3)
         import signal, time
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:

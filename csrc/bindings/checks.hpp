@@ -106,17 +106,23 @@ inline bool element_addressable(const py::array& a) {
     return true;
 }
 
+// A fresh C-contiguous, aligned copy.  Goes through numpy.array so that an
+// impossible allocation (a huge broadcast view) raises MemoryError.
+inline py::array contiguous_copy(const py::array& a) {
+    return py::module_::import("numpy").attr("array")(a, py::arg("order") = "C", py::arg("copy") = true);
+}
+
 // A C-contiguous, aligned view of `a` (a copy only when needed).
 inline py::array c_contiguous(const py::array& a) {
     if ((a.flags() & py::array::c_style) && element_addressable(a)) return a;
-    return py::array::ensure(a, py::array::c_style | py::array::forcecast);
+    return contiguous_copy(a);
 }
 
 // A 2-D operand for GEMM: any element strides are fine (transposed, sliced,
 // reversed views need no copy); only odd byte strides are copied.
 template <typename T>
 bprop::MatrixRef<const T> matrix_ref(py::array& a) {
-    if (!element_addressable(a)) a = py::array::ensure(a, py::array::c_style | py::array::forcecast);
+    if (!element_addressable(a)) a = contiguous_copy(a);
     const auto item = static_cast<index_t>(a.itemsize());
     return {static_cast<const T*>(a.data()), static_cast<index_t>(a.strides(0)) / item,
             static_cast<index_t>(a.strides(1)) / item};

@@ -97,14 +97,16 @@ py::array rowwise_backward(py::handle dy_obj, py::handle y_obj, py::handle out_o
 }
 
 py::array add_bias(py::handle x_obj, py::handle b_obj, py::handle out_obj) {
-    py::array x = c_contiguous(float_arg(x_obj, "x"));
+    py::array x = float_arg(x_obj, "x");
     const DType dt = float_dtype(x, "x");
-    py::array b = c_contiguous(float_arg(b_obj, "b", dt, "x"));
+    py::array b = float_arg(b_obj, "b", dt, "x");
     require_ndim(x, 2, "x");
     require_ndim(b, 1, "b");
     if (b.shape(0) != x.shape(1))
         throw py::value_error("b: expected shape (" + std::to_string(x.shape(1)) +
                               ",) to match the columns of x " + shape_str(x) + ", got " + shape_str(b));
+    x = c_contiguous(x);  // copies only after the shapes are known to be sane
+    b = c_contiguous(b);
     py::array y = output(out_obj, "out", shape_of(x), dt, {{&x, "x"}, {&b, "b"}}, true);
     const index_t rows = x.shape(0), cols = x.shape(1);
     dispatch(dt, [&](auto tag) {

@@ -40,6 +40,7 @@ Labeled labeled_args(py::handle z_obj, py::handle l_obj) {
             throw py::value_error("labels: expected integer class indices of shape (" + std::to_string(rows) +
                                   ",) for logits " + shape_str(z) + ", got shape " + shape_str(l));
         l = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(l);
+        if (!l) throw std::bad_alloc();  // ensure() returns null only when the copy failed
         const auto* lp = static_cast<const std::int64_t*>(l.data());
         const index_t bad = bprop::first_label_out_of_range(lp, rows, cols);
         if (bad >= 0)

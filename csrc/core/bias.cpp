@@ -22,7 +22,7 @@ void bias_grad(const T* dy, T* db, index_t rows, index_t cols) {
     // the block's columns), one block per task.
     constexpr index_t kBlock = 64;
     const index_t blocks = (cols + kBlock - 1) / kBlock;
-    const int nt = threads_for(rows * cols, kElementwiseChunk);
+    const int nt = threads_for(rows * cols, kElementwiseChunk * kMinChunksPerThread);
     const int use = static_cast<int>(std::min<index_t>(nt, blocks));
     (void)use;
 #pragma omp parallel for schedule(static) num_threads(use) if (use > 1)

@@ -11,14 +11,18 @@
 
 namespace bprop {
 
-// Elementwise ops: 16K elements is where waking a second thread starts to pay.
+// Elementwise ops work in chunks of 16K elements (the unit of determinism:
+// partial sums are per chunk), and a thread is only woken for at least
+// kMinChunksPerThread chunks (~20-50 us of memory-bound work): waking one for
+// less costs more than it saves, badly so when the cores are shared.
 constexpr index_t kElementwiseChunk = 16384;
+constexpr index_t kMinChunksPerThread = 4;
 
 template <typename F>
 void parallel_chunks(index_t n, index_t chunk, F&& body) {
     if (n <= 0) return;
     const index_t chunks = (n + chunk - 1) / chunk;
-    const int nt = threads_for(chunks, 1);
+    const int nt = threads_for(chunks, kMinChunksPerThread);
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (index_t c = 0; c < chunks; ++c) {
@@ -33,7 +37,7 @@ void parallel_rows(index_t rows, index_t cols, F&& body) {
     if (rows <= 0) return;
     const index_t per_task = std::max<index_t>(1, kElementwiseChunk / std::max<index_t>(cols, 1));
     const index_t tasks = (rows + per_task - 1) / per_task;
-    const int nt = threads_for(tasks, 1);
+    const int nt = threads_for(tasks, kMinChunksPerThread);
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (index_t t = 0; t < tasks; ++t) {

@@ -19,8 +19,11 @@ namespace {
 
 index_t round_up(index_t x, index_t to) { return (x + to - 1) / to * to; }
 
-// Minimum multiply-adds per thread before another thread is worth waking.
-constexpr index_t kMinFlopsPerThread = index_t(1) << 17;
+// Minimum multiply-adds per thread before another thread is worth waking
+// (~40 us of single-core work): below it, the fork/join and the few barriers
+// per call cost more than they save, badly so when the cores are shared and
+// a team member gets descheduled.  The GEMMs of a batch-32 MLP step stay serial.
+constexpr index_t kMinFlopsPerThread = index_t(1) << 20;
 
 template <typename T>
 void apply_epilogue(const Epilogue<T>& ep, T* c, index_t rsc, int rows, int cols,

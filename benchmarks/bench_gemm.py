@@ -127,7 +127,10 @@ def bench_case(case: GemmCase, dtype, layout, threads, repeats=5, warmup=1,
         impls["torch"] = run_torch
 
     with thread_limit(threads, torch=torch) as controlled:
-        timings = compare(impls, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s)
+        # Interleaved samples are fair under load, but only one thread per
+        # library keeps their thread pools from fighting over the cores.
+        timings = compare(impls, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s,
+                          interleave=threads == 1)
     results = {name: _impl_result(t, case.flops) for name, t in timings.items()}
 
     # A benchmark of a wrong product would be worthless: check bprop's C.

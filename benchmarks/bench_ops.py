@@ -146,7 +146,10 @@ def bench_op(op, direction, shape, threads, dtype="float32", repeats=5, warmup=1
     arrays = 2 if direction == "forward" else 3
     nbytes = arrays * x.size * x.itemsize
     with thread_limit(threads, torch=torch):
-        timings = compare(impls, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s)
+        # Interleaved samples are fair under load, but only one thread per
+        # library keeps their thread pools from fighting over the cores.
+        timings = compare(impls, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s,
+                          interleave=threads == 1)
     results = {name: {"median_s": t.median, "min_s": t.min, "number": t.number,
                       "gbps": nbytes / t.median / 1e9 if t.median > 0 else float("inf")}
                for name, t in timings.items()}

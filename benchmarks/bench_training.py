@@ -201,15 +201,28 @@ def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BAC
         else:
             raise ValueError(f"impls must name {BACKENDS + ('torch',)}, got {impl!r}")
     times = {impl: [] for impl in trainers}
+
+    def timed(impl):
+        t0 = clock()
+        trainers[impl].train(x_part, y_part)
+        times[impl].append(clock() - t0)
+
     with thread_limit(threads, torch=torch):
-        for trainer in trainers.values():
-            trainer.train(x_part[:n_warm], y_part[:n_warm])
-        # Repeats take turns between implementations (fair under shared load).
-        for _ in range(repeats):
+        if threads == 1:
+            # Repeats take turns between implementations (fair under shared load).
+            for trainer in trainers.values():
+                trainer.train(x_part[:n_warm], y_part[:n_warm])
+            for _ in range(repeats):
+                for impl in trainers:
+                    timed(impl)
+        else:
+            # One implementation at a time, right after its warm-up: the
+            # thread pool of the previous one (OpenBLAS spins after a call)
+            # must not compete with this one's threads for the cores.
             for impl, trainer in trainers.items():
-                t0 = clock()
-                trainer.train(x_part, y_part)
-                times[impl].append(clock() - t0)
+                trainer.train(x_part[:n_warm], y_part[:n_warm])
+                for _ in range(repeats):
+                    timed(impl)
         results = {}
         for impl, trainer in trainers.items():
             median = float(np.median(times[impl]))

@@ -119,14 +119,18 @@ def measure(fn: Callable[[], object], repeats: int = 5, warmup: int = 1,
 
 def compare(fns: Dict[str, Callable[[], object]], repeats: int = 5, warmup: int = 1,
             number: Optional[int] = None, min_sample_s: float = 0.01,
-            max_number: int = 100000,
+            max_number: int = 100000, interleave: bool = True,
             clock: Callable[[], float] = time.perf_counter) -> Dict[str, Timing]:
-    """Time several implementations of one task, their samples interleaved.
+    """Time several implementations of one task.
 
-    Each function is warmed up and calibrated (as :func:`measure`), then the
-    repeats take turns: sample 1 of every function, sample 2 of every
-    function, ...  On a shared machine a burst of load then slows all of
-    them alike, so the ratios of the medians stay fair.
+    Each function is warmed up and calibrated (as :func:`measure`).  With
+    ``interleave`` the repeats take turns: sample 1 of every function,
+    sample 2 of every function, ...  On a shared machine a burst of load
+    then slows all of them alike, so the ratios of the medians stay fair.
+    Without it each function takes all its samples in a row, right after
+    its own warm-up: use that for multi-threaded runs, where the worker
+    threads one library leaves spinning after a call (OpenBLAS busy-waits
+    for a while) would steal cores from the next library's threads.
 
     Returns ``{name: Timing}`` in the order of ``fns``.
     """
@@ -135,16 +139,25 @@ def compare(fns: Dict[str, Callable[[], object]], repeats: int = 5, warmup: int 
             raise TypeError(f"fns[{name!r}] must be callable, got {type(fn).__name__}")
     _check_measure_args(repeats, warmup, number, max_number, min_sample_s)
     numbers = {}
-    for name, fn in fns.items():
+    samples = {name: [] for name in fns}
+
+    def prepare(name, fn):
         numbers[name] = number if number is not None else calibrate(
             fn, warmup=warmup, min_sample_s=min_sample_s, max_number=max_number, clock=clock)
         if number is not None:
             for _ in range(warmup):
                 fn()
-    samples = {name: [] for name in fns}
-    for _ in range(repeats):
+
+    if interleave:
         for name, fn in fns.items():
-            samples[name].append(_sample(fn, numbers[name], clock))
+            prepare(name, fn)
+        for _ in range(repeats):
+            for name, fn in fns.items():
+                samples[name].append(_sample(fn, numbers[name], clock))
+    else:
+        for name, fn in fns.items():
+            prepare(name, fn)
+            samples[name] = [_sample(fn, numbers[name], clock) for _ in range(repeats)]
     return {name: Timing(median=statistics.median(s), min=min(s), samples=s,
                          number=numbers[name], warmup=warmup)
             for name, s in samples.items()}

@@ -377,3 +377,17 @@ def test_backends_train_on_the_same_shuffles_when_interleaved():
         ref.train(x, y)
     for a, b in zip(core.model.get_weights(), ref.model.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_compare_without_interleaving_runs_each_function_in_a_block():
+    clock, order = FakeClock(), []
+
+    def make(name):
+        def fn():
+            order.append(name)
+            clock.now += 1.0
+        return fn
+
+    timing.compare({"a": make("a"), "b": make("b")}, repeats=2, warmup=1, number=1,
+                   interleave=False, clock=clock)
+    assert order == ["a", "a", "a", "b", "b", "b"]  # warm-up then samples, per function

@@ -82,7 +82,8 @@ def gemm_table(rows: Sequence[Dict]) -> str:
 def ops_table(rows: Sequence[Dict]) -> str:
     torch = _has_torch(rows)
     headers = ["kernel", "shape", "threads", "bprop GB/s", "NumPy GB/s"] + (
-        ["torch GB/s"] if torch else []) + ["bprop/NumPy", "max ulp bprop", "max ulp NumPy", "target", "met"]
+        ["torch GB/s"] if torch else []) + [
+        "bprop/NumPy", "max ulp bprop", "max ulp NumPy", "target", "met"]
     body = []
     for r in rows:
         res = r["results"]
@@ -145,7 +146,8 @@ def meta_lines(meta: Dict) -> List[str]:
                      f"{meta.get('load_average_end')} at end")
             if max(meta["load_average_start"], meta.get("load_average_end") or 0) > 0.5 * (
                     meta.get("cpu_count") or 1):
-                line += " (other work was running: timings, multi-thread ones above all, are skewed)"
+                line += (" (other work was running: timings, multi-thread ones above all, "
+                         "are skewed)")
         out.append(line)
     info = meta.get("bprop_build_info") or {}
     if info:
@@ -199,7 +201,8 @@ def targets_summary(results: Dict) -> List[str]:
            and r.get("max_ulp") is not None]
     if fwd:
         w = max(fwd, key=lambda r: r["max_ulp"])
-        lines.append(f"Forward ops accuracy (<= 4 ulp of float64): bprop's worst "
+        lines.append("Forward ops accuracy (<= 4 ulp of float64; results >= 2^-100): "
+                     f"bprop's worst "
                      f"{w['max_ulp']:.1f} ulp ({w['kernel']} {w['shape']}; NumPy float32 "
                      f"there: {_fmt(w.get('numpy_max_ulp'), 1)} ulp)")
     for r in results.get("training") or []:

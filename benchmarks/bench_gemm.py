@@ -52,6 +52,17 @@ class GemmCase:
         return 2.0 * self.m * self.k * self.n
 
 
+def classify(m, k, n) -> str:
+    """The issue-5 group of a shape ("square", "mlp", "small"), else "custom" (no target)."""
+    if (m, k, n) in MLP_SHAPES:
+        return "mlp"
+    if (m, k, n) in SMALL_SHAPES:
+        return "small"
+    if m == k == n and SQUARE_SIZES[0] <= m <= SQUARE_SIZES[-1]:
+        return "square"
+    return "custom"
+
+
 def default_cases(quick=False) -> List[GemmCase]:
     """The issue's shapes; ``quick`` keeps one or two of each group."""
     if quick:

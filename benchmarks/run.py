@@ -129,7 +129,8 @@ def make_config(argv=None) -> Config:
         cfg.repeats = args.repeats
         cfg.train_repeats = args.repeats
     if args.gemm_shapes is not None:
-        cfg.gemm_cases = [bench_gemm.GemmCase(m, k, n) for m, k, n in args.gemm_shapes]
+        cfg.gemm_cases = [bench_gemm.GemmCase(m, k, n, bench_gemm.classify(m, k, n))
+                          for m, k, n in args.gemm_shapes]
     cfg.extra = {"json": args.json, "plot": args.plot}
     return cfg
 

@@ -304,8 +304,10 @@ def test_make_config_quick_and_options():
     assert cfg.quick and cfg.sections == ["gemm", "training"] and cfg.threads == [1, 2, 4]
     assert 0 < cfg.train_fraction < 1 and cfg.repeats <= 3
     assert cfg.gemm_cases == bench_gemm.default_cases(quick=True)
-    cfg = run.make_config(["--gemm-shapes", "2048,32x64x10"])
-    assert [c.label for c in cfg.gemm_cases] == ["2048x2048x2048", "32x64x10"]
+    cfg = run.make_config(["--gemm-shapes", "2048,32x64x10,60000x784x64,100"])
+    assert [(c.label, c.group) for c in cfg.gemm_cases] == [
+        ("2048x2048x2048", "square"), ("32x64x10", "small"), ("60000x784x64", "mlp"),
+        ("100x100x100", "custom")]
     assert not cfg.quick and cfg.train_fraction == 1.0
 
 

@@ -154,7 +154,6 @@ def test_nan_weight_stops_fit_naming_epoch_and_batch(capsys):
     model = _small_model()
     x = np.ones((8, 4), np.float32)
     y = np.array([0, 1] * 4)
-    weights = model.get_weights() if model.built else None
     model.fit(x, y, epochs=1, batch_size=4, verbose=0)  # builds and trains normally
     weights = model.get_weights()
     weights[0] = weights[0].copy()

@@ -10,19 +10,54 @@ import itertools
 
 import numpy as np
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ids = itertools.count()
 
 
 def float_dtype(dtype, argname="dtype"):
     """Normalise ``dtype`` to float32/float64 or raise TypeError naming ``argname``."""
     d = np.dtype(dtype)
-    if d not in _FLOAT_DTYPES:
+    if d not in FLOAT_DTYPES:
         raise TypeError("%s: expected float32 or float64, got %s" % (argname, d))
     return d
 
 
-class Variable:
+def check_real(arr, argname):
+    """Raise TypeError naming ``argname`` unless ``arr`` holds real numbers (float/int/bool)."""
+    if arr.dtype.kind not in "fiub":
+        raise TypeError("%s: expected real numbers, got dtype %s" % (argname, arr.dtype))
+
+
+class ArrayView:
+    """The NumPy face shared by Variable and bprop.Tensor: both keep their
+    array in ``self._value`` and expose its dtype/shape/ndim/size, and
+    ``np.asarray(obj)`` gives that array without a copy."""
+
+    __slots__ = ()  # Tensor keeps its own __slots__ (no per-instance dict)
+
+    @property
+    def dtype(self):
+        return self._value.dtype
+
+    @property
+    def shape(self):
+        return self._value.shape
+
+    @property
+    def ndim(self):
+        return self._value.ndim
+
+    @property
+    def size(self):
+        return self._value.size
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is None or np.dtype(dtype) == self._value.dtype:
+            return self._value.copy() if copy else self._value
+        return self._value.astype(dtype)
+
+
+class Variable(ArrayView):
     """A trainable array.  ``value`` is a C-contiguous float32/float64 ndarray.
 
     ``Variable(initial_value, dtype=None, trainable=True, name=None)``: a
@@ -41,11 +76,8 @@ class Variable:
         strong = hasattr(initial_value, "dtype")
         arr = np.asarray(initial_value)
         if dtype is None:
-            dtype = arr.dtype if (strong and arr.dtype in _FLOAT_DTYPES) else np.float32
-            if arr.dtype.kind not in "fiub":
-                raise TypeError(
-                    "initial_value: expected real numbers, got dtype %s" % arr.dtype
-                )
+            dtype = arr.dtype if (strong and arr.dtype in FLOAT_DTYPES) else np.float32
+            check_real(arr, "initial_value")
         dtype = float_dtype(dtype)
         self._value = np.array(arr, dtype=dtype, order="C", copy=True)
         self.trainable = bool(trainable)
@@ -58,35 +90,13 @@ class Variable:
         """The live array (updated in place by optimizers)."""
         return self._value
 
-    @property
-    def dtype(self):
-        return self._value.dtype
-
-    @property
-    def shape(self):
-        return self._value.shape
-
-    @property
-    def ndim(self):
-        return self._value.ndim
-
-    @property
-    def size(self):
-        return self._value.size
-
     def numpy(self):
         """A copy of the current value."""
         return self._value.copy()
 
-    def __array__(self, dtype=None, copy=None):
-        if dtype is None or np.dtype(dtype) == self._value.dtype:
-            return self._value.copy() if copy else self._value
-        return self._value.astype(dtype)
-
     def _coerce(self, value, argname):
         arr = np.asarray(value.value if isinstance(value, Variable) else value)
-        if arr.dtype.kind not in "fiub":
-            raise TypeError("%s: expected real numbers, got dtype %s" % (argname, arr.dtype))
+        check_real(arr, argname)
         # Python numbers and lists carry no dtype of their own: they are cast.
         weak = isinstance(value, (int, float, list, tuple))
         if arr.dtype.kind == "f" and arr.dtype != self.dtype and not weak:

@@ -16,31 +16,25 @@ import numbers
 
 import numpy as np
 
-from ..variables import Variable
+from ..variables import FLOAT_DTYPES, ArrayView, Variable, check_real, float_dtype
 
 __all__ = ["Tensor", "constant", "convert_to_tensor", "zeros", "ones", "zeros_like", "ones_like",
            "prepare", "is_number"]
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _DEFAULT = np.dtype(np.float32)
 
 
 def _float_dtype(dtype, argname):
+    """:func:`bprop.variables.float_dtype`, and a TypeError naming ``argname``
+    (not NumPy's) for things that are no dtype at all."""
     try:
         d = np.dtype(dtype)
     except TypeError:
         raise TypeError("%s: expected float32 or float64, got %r" % (argname, dtype)) from None
-    if d not in _FLOATS:
-        raise TypeError("%s: expected float32 or float64, got %s" % (argname, d))
-    return d
+    return float_dtype(d, argname)
 
 
-def _check_real(arr, argname):
-    if arr.dtype.kind not in "fiub":
-        raise TypeError("%s: expected real numbers, got dtype %s" % (argname, arr.dtype))
-
-
-class Tensor:
+class Tensor(ArrayView):
     """An immutable float32/float64 array produced by tensor ops.
 
     ``Tensor(value, dtype=None)``: ``value`` is anything ``np.asarray``
@@ -59,9 +53,9 @@ class Tensor:
             value = value.value
         strong = isinstance(value, (np.ndarray, np.generic))
         arr = np.asarray(value)
-        _check_real(arr, "value")
+        check_real(arr, "value")
         if dtype is None:
-            dtype = arr.dtype if (strong and arr.dtype in _FLOATS) else _DEFAULT
+            dtype = arr.dtype if (strong and arr.dtype in FLOAT_DTYPES) else _DEFAULT
         dtype = _float_dtype(dtype, "dtype")
         # A private copy: mutating the caller's array must not change the tensor.
         self._value = np.array(arr, dtype=dtype, copy=True)
@@ -74,32 +68,12 @@ class Tensor:
         return t
 
     # ------------------------------------------------------------ array view
-    @property
-    def dtype(self):
-        return self._value.dtype
-
-    @property
-    def shape(self):
-        return self._value.shape
-
-    @property
-    def ndim(self):
-        return self._value.ndim
-
-    @property
-    def size(self):
-        return self._value.size
-
+    # dtype, shape, ndim, size and __array__ come from ArrayView.
     def numpy(self):
         """A copy of the value: a NumPy scalar for 0-d tensors, else an ndarray."""
         if self._value.ndim == 0:
             return self._value[()]
         return self._value.copy()
-
-    def __array__(self, dtype=None, copy=None):
-        if dtype is None or np.dtype(dtype) == self._value.dtype:
-            return self._value.copy() if copy else self._value
-        return self._value.astype(dtype)
 
     def __len__(self):
         if self._value.ndim == 0:
@@ -189,14 +163,14 @@ def ones(shape, dtype=np.float32):
 def zeros_like(input, dtype=None):  # noqa: A002 - the TF name
     """Zeros with the shape (and dtype, unless given) of ``input``."""
     arr = np.asarray(input)
-    d = dtype if dtype is not None else (arr.dtype if arr.dtype in _FLOATS else _DEFAULT)
+    d = dtype if dtype is not None else (arr.dtype if arr.dtype in FLOAT_DTYPES else _DEFAULT)
     return zeros(arr.shape, d)
 
 
 def ones_like(input, dtype=None):  # noqa: A002 - the TF name
     """Ones with the shape (and dtype, unless given) of ``input``."""
     arr = np.asarray(input)
-    d = dtype if dtype is not None else (arr.dtype if arr.dtype in _FLOATS else _DEFAULT)
+    d = dtype if dtype is not None else (arr.dtype if arr.dtype in FLOAT_DTYPES else _DEFAULT)
     return ones(arr.shape, d)
 
 
@@ -237,7 +211,7 @@ def prepare(opname, argnames, values):
         d = _strong_dtype(value)
         if d is None:
             continue
-        if d not in _FLOATS:
+        if d not in FLOAT_DTYPES:
             raise TypeError("%s: %s: expected float32 or float64, got %s" % (opname, name, d))
         if dtype is None:
             dtype, first = d, name

@@ -44,7 +44,7 @@ struct MicroKernel {
             for (int j = 0; j < kVecsPerRow; ++j) bv[j] = load(b + j * kLanes);
 #pragma GCC unroll 16
             for (int i = 0; i < MR; ++i) {
-                const Vec av = Vec{} + a[i];  // broadcast
+                const Vec av = a[i] - Vec{};  // broadcast (x - 0 == x folds; x + 0 does not, for -0)
 #pragma GCC unroll 8
                 for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] += av * bv[j];
             }

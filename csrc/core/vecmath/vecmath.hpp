@@ -31,7 +31,7 @@ struct FloatVec {
         return v;
     }
     static void store(float* p, V v) { std::memcpy(p, &v, sizeof(V)); }
-    static V splat(float s) { return V{} + s; }
+    static V splat(float s) { return s - V{}; }  // x - 0 == x folds away; x + 0 does not (-0)
 
     static V select(I mask, V a, V b) {  // mask lanes are 0 or -1
         I ai, bi;

@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-from . import utils
+from . import _registry, utils
 from .variables import float_dtype
 
 __all__ = [
@@ -72,7 +72,7 @@ def compute_fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-class Initializer:
+class Initializer(_registry.Configurable):
     """Base class: subclasses implement ``_generate(shape, dtype, rng)``."""
 
     def __call__(self, shape, dtype=None):
@@ -91,14 +91,6 @@ class Initializer:
 
     def get_config(self):
         return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join("%s=%r" % kv for kv in self.get_config().items())
-        return "%s(%s)" % (type(self).__name__, args)
 
 
 class Zeros(Initializer):
@@ -303,27 +295,15 @@ _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
 
 def serialize(initializer):
     """``{"class_name": ..., "config": ...}`` of an initializer instance."""
-    if not isinstance(initializer, Initializer):
-        raise TypeError(
-            "initializer: expected a bprop.initializers.Initializer, got %r" % (initializer,)
-        )
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return _registry.serialize(initializer, Initializer, "initializer",
+                               "a bprop.initializers.Initializer")
 
 
 def deserialize(config):
     """Inverse of :func:`serialize`."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "config: expected a dict with 'class_name' and 'config', got %r" % (config,)
-        )
-    name = config["class_name"]
-    cls = _BY_CLASS_NAME.get(name) or _BY_NAME.get(name)
-    if cls is None:
-        raise ValueError(
-            "class_name: unknown initializer %r; known: %s"
-            % (name, ", ".join(sorted(_BY_CLASS_NAME)))
-        )
-    return cls.from_config(dict(config.get("config") or {}))
+    return _registry.deserialize(
+        config, lambda name: _BY_CLASS_NAME.get(name) or _BY_NAME.get(name),
+        "initializer", lambda: sorted(_BY_CLASS_NAME))
 
 
 def get(identifier):
@@ -335,12 +315,9 @@ def get(identifier):
     if identifier is None or isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower()) or _BY_CLASS_NAME.get(identifier)
-        if cls is None:
-            raise ValueError(
-                "initializer: unknown name %r; known: %s"
-                % (identifier, ", ".join(sorted(_BY_NAME)))
-            )
+        cls = _registry.class_for_name(
+            identifier, lambda name: _BY_NAME.get(name.lower()) or _BY_CLASS_NAME.get(name),
+            "initializer", lambda: sorted(_BY_NAME))
         return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)

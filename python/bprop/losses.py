@@ -23,6 +23,8 @@ import sys
 
 import numpy as np
 
+from . import _registry
+
 __all__ = [
     "Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
     "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
@@ -438,10 +440,9 @@ def get(identifier):
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower()) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError("loss: unknown name %r; known: %s"
-                             % (identifier, ", ".join(sorted(_BY_NAME))))
+        cls = _registry.class_for_name(
+            identifier, lambda name: _BY_NAME.get(name.lower()) or _CLASSES.get(name),
+            "loss", lambda: sorted(_BY_NAME))
         return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)
@@ -459,11 +460,6 @@ def serialize(loss):
 
 
 def deserialize(config):
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("config: expected a dict with 'class_name' and 'config', got %r"
-                         % (config,))
-    cls = _CLASSES.get(config["class_name"]) or _BY_NAME.get(str(config["class_name"]).lower())
-    if cls is None:
-        raise ValueError("class_name: unknown loss %r; known: %s"
-                         % (config["class_name"], ", ".join(sorted(_CLASSES))))
-    return cls.from_config(dict(config.get("config") or {}))
+    return _registry.deserialize(
+        config, lambda name: _CLASSES.get(name) or _BY_NAME.get(str(name).lower()),
+        "loss", lambda: sorted(_CLASSES))

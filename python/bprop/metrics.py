@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _registry
+
 __all__ = [
     "Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
     "CategoricalAccuracy", "SparseCategoricalAccuracy", "MeanSquaredError",
@@ -323,10 +325,9 @@ def get(identifier, loss=None):
         if key in ("accuracy", "acc"):
             cls = _ACCURACY_FOR_LOSS.get(_loss_name(loss))
             return cls(name=identifier) if cls is not None else AutoAccuracy(name=identifier)
-        cls = _BY_NAME.get(key) or _BY_CLASS_NAME.get(identifier)
-        if cls is None:
-            raise ValueError("metric: unknown name %r; known: %s"
-                             % (identifier, ", ".join(sorted(set(_BY_NAME) | {"acc"}))))
+        cls = _registry.class_for_name(
+            identifier, lambda name: _BY_NAME.get(key) or _BY_CLASS_NAME.get(name),
+            "metric", lambda: sorted(set(_BY_NAME) | {"acc"}))
         return cls(name=identifier)
     if isinstance(identifier, dict):
         return deserialize(identifier)
@@ -337,17 +338,10 @@ def get(identifier, loss=None):
 
 
 def serialize(metric):
-    if not isinstance(metric, Metric) or isinstance(metric, MeanMetricWrapper):
-        raise TypeError("metric: expected a built-in bprop metric, got %r" % (metric,))
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    return _registry.serialize(metric, Metric, "metric", "a built-in bprop metric",
+                               exclude=MeanMetricWrapper)
 
 
 def deserialize(config):
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("config: expected a dict with 'class_name' and 'config', got %r"
-                         % (config,))
-    cls = _BY_CLASS_NAME.get(config["class_name"])
-    if cls is None:
-        raise ValueError("class_name: unknown metric %r; known: %s"
-                         % (config["class_name"], ", ".join(sorted(_BY_CLASS_NAME))))
-    return cls.from_config(dict(config.get("config") or {}))
+    return _registry.deserialize(config, _BY_CLASS_NAME.get, "metric",
+                                 lambda: sorted(_BY_CLASS_NAME))

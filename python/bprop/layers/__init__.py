@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+from .. import _registry
 from .activation import Activation
 from .base import Layer
 from .dense import Dense
@@ -20,23 +21,20 @@ _BY_CLASS_NAME = {c.__name__: c for c in (Dense, Activation, Dropout, Flatten, I
 
 def serialize(layer):
     """``{"class_name": ..., "config": ...}`` of a layer."""
-    if not isinstance(layer, Layer):
-        raise TypeError("layer: expected a bprop Layer, got %r" % (layer,))
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    return _registry.serialize(layer, Layer, "layer", "a bprop Layer")
 
 
 def deserialize(config, custom_objects=None):
     """Inverse of :func:`serialize`; ``custom_objects`` maps extra class names."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("config: expected a dict with 'class_name' and 'config', got %r"
-                         % (config,))
+    return _registry.deserialize(config, lambda name: _known_layers(custom_objects).get(name),
+                                 "layer", lambda: sorted(_known_layers(custom_objects)))
+
+
+def _known_layers(custom_objects):
+    """Class name -> layer class: the built-in layers, Sequential, ``custom_objects``."""
     known = dict(_BY_CLASS_NAME)
     from .. import models  # Sequential nests as a layer
 
     known["Sequential"] = models.Sequential
     known.update(custom_objects or {})
-    cls = known.get(config["class_name"])
-    if cls is None:
-        raise ValueError("class_name: unknown layer %r; known: %s"
-                         % (config["class_name"], ", ".join(sorted(known))))
-    return cls.from_config(dict(config.get("config") or {}))
+    return known

@@ -9,6 +9,7 @@ instance, or a ``{"class_name": ..., "config": ...}`` dict.
 """
 from __future__ import annotations
 
+from .. import _registry
 from . import schedules
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -24,21 +25,14 @@ _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagr
 
 def serialize(optimizer):
     """``{"class_name": ..., "config": ...}`` of an optimizer (hyper-parameters only)."""
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError("optimizer: expected a bprop.optimizers.Optimizer, got %r" % (optimizer,))
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return _registry.serialize(optimizer, Optimizer, "optimizer",
+                               "a bprop.optimizers.Optimizer")
 
 
 def deserialize(config):
     """Inverse of :func:`serialize`."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("config: expected a dict with 'class_name' and 'config', got %r"
-                         % (config,))
-    cls = _BY_NAME.get(str(config["class_name"]).lower())
-    if cls is None:
-        raise ValueError("class_name: unknown optimizer %r; known: %s"
-                         % (config["class_name"], ", ".join(c.__name__ for c in _BY_NAME.values())))
-    return cls.from_config(dict(config.get("config") or {}))
+    return _registry.deserialize(config, lambda name: _BY_NAME.get(str(name).lower()),
+                                 "optimizer", lambda: [c.__name__ for c in _BY_NAME.values()])
 
 
 def get(identifier):
@@ -46,10 +40,8 @@ def get(identifier):
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
-        if cls is None:
-            raise ValueError("optimizer: unknown name %r; known: %s"
-                             % (identifier, ", ".join(sorted(_BY_NAME))))
+        cls = _registry.class_for_name(identifier, lambda name: _BY_NAME.get(name.lower()),
+                                       "optimizer", lambda: sorted(_BY_NAME))
         return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import numbers
 
+from .. import _registry
+
 __all__ = [
     "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
     "InverseTimeDecay", "CosineDecay", "PolynomialDecay",
@@ -39,7 +41,7 @@ def _step(step):
     return s
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(_registry.Configurable):
     """Base class: subclasses implement ``__call__(step) -> float`` and ``get_config``."""
 
     def __call__(self, step):
@@ -47,14 +49,6 @@ class LearningRateSchedule:
 
     def get_config(self):
         raise NotImplementedError("%s must implement get_config" % type(self).__name__)
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join("%s=%r" % kv for kv in self.get_config().items())
-        return "%s(%s)" % (type(self).__name__, args)
 
 
 class ExponentialDecay(LearningRateSchedule):
@@ -208,18 +202,11 @@ _BY_CLASS_NAME = {cls.__name__: cls for cls in (
 
 def serialize(schedule):
     """``{"class_name": ..., "config": ...}`` of a schedule."""
-    if not isinstance(schedule, LearningRateSchedule):
-        raise TypeError("schedule: expected a LearningRateSchedule, got %r" % (schedule,))
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return _registry.serialize(schedule, LearningRateSchedule, "schedule",
+                               "a LearningRateSchedule")
 
 
 def deserialize(config):
     """Inverse of :func:`serialize`."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("config: expected a dict with 'class_name' and 'config', got %r"
-                         % (config,))
-    cls = _BY_CLASS_NAME.get(config["class_name"])
-    if cls is None:
-        raise ValueError("class_name: unknown schedule %r; known: %s"
-                         % (config["class_name"], ", ".join(sorted(_BY_CLASS_NAME))))
-    return cls.from_config(dict(config.get("config") or {}))
+    return _registry.deserialize(config, _BY_CLASS_NAME.get, "schedule",
+                                 lambda: sorted(_BY_CLASS_NAME))

@@ -122,8 +122,8 @@ class Constant(Initializer):
         return {"value": self.value}
 
 
-class RandomNormal(Initializer):
-    """Normal(mean, stddev) draws."""
+class _MeanStddev(Initializer):
+    """The ``(mean, stddev, seed)`` arguments of RandomNormal and TruncatedNormal."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         if not stddev >= 0:
@@ -132,11 +132,15 @@ class RandomNormal(Initializer):
         self.stddev = float(stddev)
         self.seed = _check_seed(seed)
 
-    def _generate(self, shape, dtype, rng):
-        return rng.normal(self.mean, self.stddev, size=shape)
-
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomNormal(_MeanStddev):
+    """Normal(mean, stddev) draws."""
+
+    def _generate(self, shape, dtype, rng):
+        return rng.normal(self.mean, self.stddev, size=shape)
 
 
 class RandomUniform(Initializer):
@@ -168,15 +172,8 @@ def _truncated_standard_normal(rng, shape):
     return z
 
 
-class TruncatedNormal(Initializer):
+class TruncatedNormal(_MeanStddev):
     """Normal(mean, stddev) draws, those beyond 2 stddev redrawn."""
-
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        if not stddev >= 0:
-            raise ValueError("stddev: expected >= 0, got %r" % (stddev,))
-        self.mean = float(mean)
-        self.stddev = float(stddev)
-        self.seed = _check_seed(seed)
 
     def _generate(self, shape, dtype, rng):
         return self.mean + self.stddev * _truncated_standard_normal(rng, shape)

@@ -51,48 +51,47 @@ class LearningRateSchedule(_registry.Configurable):
         raise NotImplementedError("%s must implement get_config" % type(self).__name__)
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """The arguments of ExponentialDecay and InverseTimeDecay, and their
+    progress ``step / decay_steps`` (floored when ``staircase``)."""
+
+    _DEFAULT_NAME = None  # each subclass names itself
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+        self.initial_learning_rate = _real(initial_learning_rate, "initial_learning_rate", 0.0)
+        self.decay_steps = _real(decay_steps, "decay_steps", 0.0, strict=True)
+        self.decay_rate = _real(decay_rate, "decay_rate", 0.0)
+        self.staircase = bool(staircase)
+        self.name = name or self._DEFAULT_NAME
+
+    def _progress(self, step):
+        p = _step(step) / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return p
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_RateDecay):
     """``lr0 * decay_rate ** (step / decay_steps)``; the exponent is floored when ``staircase``."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self.initial_learning_rate = _real(initial_learning_rate, "initial_learning_rate", 0.0)
-        self.decay_steps = _real(decay_steps, "decay_steps", 0.0, strict=True)
-        self.decay_rate = _real(decay_rate, "decay_rate", 0.0)
-        self.staircase = bool(staircase)
-        self.name = name or "ExponentialDecay"
+    _DEFAULT_NAME = "ExponentialDecay"
 
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate * self.decay_rate ** self._progress(step)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``lr0 / (1 + decay_rate * step / decay_steps)``; the ratio is floored when ``staircase``."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
-        self.initial_learning_rate = _real(initial_learning_rate, "initial_learning_rate", 0.0)
-        self.decay_steps = _real(decay_steps, "decay_steps", 0.0, strict=True)
-        self.decay_rate = _real(decay_rate, "decay_rate", 0.0)
-        self.staircase = bool(staircase)
-        self.name = name or "InverseTimeDecay"
+    _DEFAULT_NAME = "InverseTimeDecay"
 
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return self.initial_learning_rate / (1.0 + self.decay_rate * self._progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):

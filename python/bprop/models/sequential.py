@@ -274,10 +274,8 @@ class Sequential(TrainingMixin, Layer):
         return ["loss"] + [m.name for m in self.compiled_metrics]
 
     # ------------------------------------------------------------ weights
-    def get_weights(self):
-        """Copies of all weight values, layer by layer."""
-        return [v.numpy() for v in self.weights]
-
+    # get_weights is Layer's (copies of ``self.weights``, layer by layer here).
+    # set_weights differs from Layer's: it checks every shape before it assigns any.
     def set_weights(self, weights):
         """Set all weights from a list like :meth:`get_weights` returns."""
         own = self.weights

@@ -34,34 +34,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _number_type(convert, accept, expected, out_of_range=None):
+    """An argparse ``type``: ``convert(text)`` when ``accept`` takes it, else an
+    ArgumentTypeError "expected <expected>, got ..." (``out_of_range`` replaces
+    ``expected`` for a number that parses but is refused).  Integers are shown
+    as parsed, other numbers as typed."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not accept(value):
+            shown = value if convert is int else text
+            raise argparse.ArgumentTypeError(f"expected {out_of_range or expected}, got {shown}")
+        return value
+
+    return parse
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
-    return value
-
-
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
-    return value
+_positive_int = _number_type(int, lambda v: v > 0, "a positive integer")
+_positive_float = _number_type(float, lambda v: v > 0 and v != float("inf"),
+                               "a positive number", "a positive finite number")
+_fraction = _number_type(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+_seed = _number_type(int, lambda v: v >= 0, "a non-negative integer")
 
 
 def _hidden_sizes(text):
@@ -77,16 +73,6 @@ def _hidden_sizes(text):
                 f"expected comma-separated positive layer sizes such as 64,64, got {text!r}"
             ) from None
     return sizes
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
 
 
 def _add_common(p, data_default="digits"):

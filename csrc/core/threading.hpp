@@ -1,8 +1,8 @@
 // Thread-count policy of the core.
 //
-// One process-wide thread count (initialised from OpenMP, which honours
-// OMP_NUM_THREADS) that every parallel region uses, capped per call by the
-// amount of work so that tiny ops never wake a thread team.
+// The thread count follows OpenMP's (OMP_NUM_THREADS, or a threadpoolctl
+// limit) unless set_num_threads() was called; every parallel region is then
+// capped per call by the amount of work, so that tiny ops never wake a team.
 #pragma once
 
 #include "common.hpp"

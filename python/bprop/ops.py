@@ -9,6 +9,8 @@ runs.  Transposed or sliced views reach the GEMM without a copy.
 """
 from __future__ import annotations
 
+import os
+
 from . import _core
 
 # GEMM
@@ -60,3 +62,14 @@ def build_info():
 
 
 ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")
+
+
+def _single_threaded_after_fork():
+    # GNU OpenMP's thread pool does not survive fork(): a child that opens a
+    # parallel region after its parent did would wait forever for threads
+    # that do not exist.  The child therefore runs the core single-threaded.
+    _core.set_num_threads(1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_single_threaded_after_fork)

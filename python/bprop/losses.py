@@ -158,13 +158,7 @@ class Loss:
                 raise ValueError("sample_weight: not supported with autodiff Tensors, got %r"
                                  % (sample_weight,))
             return self._tensor_loss(autodiff, y_true, y_pred)
-        y_pred = np.asarray(y_pred)
-        if y_pred.dtype not in (np.float32, np.float64):
-            y_pred = y_pred.astype(np.float32)
-        y_pred = np.ascontiguousarray(y_pred)
-        if y_pred.ndim < 2:
-            y_pred = y_pred.reshape(-1, 1)
-        targets = self.prepare_targets(y_true, y_pred.shape[1:], self._target_dtype(y_pred.dtype))
+        y_pred, targets = self._prepare_arrays(y_true, y_pred)
         if targets.shape[0] != y_pred.shape[0]:
             raise ValueError("y_true: expected %d samples (as y_pred), got %d"
                              % (y_pred.shape[0], targets.shape[0]))
@@ -174,6 +168,17 @@ class Loss:
                 raise ValueError("sample_weight: expected %d values, got %d"
                                  % (y_pred.shape[0], sample_weight.size))
         return self.value(targets, y_pred, self.from_logits, _backend(), sample_weight)
+
+    def _prepare_arrays(self, y_true, y_pred):
+        """NumPy inputs of the user API: ``y_pred`` as a C-contiguous float array
+        of at least 2 dimensions (non-floats become float32, (n,) becomes
+        (n, 1)) and ``y_true`` prepared against it.  Returns ``(y_pred, targets)``."""
+        y_pred = np.asarray(y_pred)
+        if y_pred.dtype not in (np.float32, np.float64):
+            y_pred = y_pred.astype(np.float32)
+        y_pred = np.ascontiguousarray(y_pred.reshape(-1, 1) if y_pred.ndim < 2 else y_pred)
+        return y_pred, self.prepare_targets(y_true, y_pred.shape[1:],
+                                            self._target_dtype(y_pred.dtype))
 
     def _target_dtype(self, dtype):
         return dtype
@@ -192,13 +197,23 @@ class Loss:
         return "%s(from_logits=%s)" % (type(self).__name__, self.from_logits)
 
 
-class MeanSquaredError(Loss):
-    """mean((y_pred - y_true)^2)."""
-
-    fn_name = "mean_squared_error"
+class _RegressionLoss(Loss):
+    """A loss of values, not of logits or probabilities: no ``from_logits``."""
 
     def __init__(self, reduction="sum_over_batch_size", name=None):
         super().__init__(False, reduction, name)
+
+    def _tensor_loss(self, autodiff, y_true, y_pred):
+        return getattr(autodiff, self.fn_name)(y_true, y_pred)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+
+class MeanSquaredError(_RegressionLoss):
+    """mean((y_pred - y_true)^2)."""
+
+    fn_name = "mean_squared_error"
 
     def _value(self, t, out, is_logits, be):
         return be.mse(out, t)
@@ -210,20 +225,11 @@ class MeanSquaredError(Loss):
         d = out - t
         return (d * d).mean(axis=1)
 
-    def _tensor_loss(self, autodiff, y_true, y_pred):
-        return autodiff.mean_squared_error(y_true, y_pred)
 
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
-
-
-class MeanAbsoluteError(Loss):
+class MeanAbsoluteError(_RegressionLoss):
     """mean(|y_pred - y_true|).  No kernel exists for it: NumPy does the math."""
 
     fn_name = "mean_absolute_error"
-
-    def __init__(self, reduction="sum_over_batch_size", name=None):
-        super().__init__(False, reduction, name)
 
     def _value(self, t, out, is_logits, be):
         return float(np.abs(out - t).mean()) if out.size else 0.0
@@ -235,12 +241,6 @@ class MeanAbsoluteError(Loss):
 
     def _per_row(self, t, out, is_logits, be):
         return np.abs(out - t).mean(axis=1)
-
-    def _tensor_loss(self, autodiff, y_true, y_pred):
-        return autodiff.mean_absolute_error(y_true, y_pred)
-
-    def get_config(self):
-        return {"name": self.name, "reduction": self.reduction}
 
 
 class BinaryCrossentropy(Loss):
@@ -378,11 +378,7 @@ def _per_sample(loss, y_true, y_pred):
     autodiff = _as_tensor_input(y_pred)
     if autodiff is not None:
         return loss._tensor_loss(autodiff, y_true, y_pred)
-    y_pred = np.asarray(y_pred)
-    if y_pred.dtype not in (np.float32, np.float64):
-        y_pred = y_pred.astype(np.float32)
-    y2 = np.ascontiguousarray(y_pred.reshape(-1, 1) if y_pred.ndim < 2 else y_pred)
-    t = loss.prepare_targets(y_true, y2.shape[1:], loss._target_dtype(y2.dtype))
+    y2, t = loss._prepare_arrays(y_true, y_pred)
     out = _rows(y2)
     per_row = loss._per_row(loss._flat_targets(t, out.shape[0]), out, loss.from_logits,
                             _backend())

@@ -40,6 +40,20 @@ _name_counts = collections.defaultdict(int)
 _MAX_BUFFERS = 24
 
 
+def kept_buffer(buffers, limit, tag, shape, dtype):
+    """An uninitialised array for (tag, shape, dtype), kept in the dict ``buffers``
+    and returned again on later calls; the dict is emptied once it holds
+    ``limit`` arrays, so that ever-changing shapes cannot grow memory without bound."""
+    key = (tag, tuple(shape), np.dtype(dtype))
+    buf = buffers.get(key)
+    if buf is None:
+        if len(buffers) >= limit:
+            buffers.clear()
+        buf = np.empty(shape, dtype=dtype)
+        buffers[key] = buf
+    return buf
+
+
 def clear_name_counters():
     """Restart automatic layer names ("dense", "dense_1", ...) from scratch."""
     _name_counts.clear()
@@ -234,15 +248,8 @@ class Layer:
 
     def _buffer(self, tag, shape, dtype=None):
         """A cached uninitialised array for (tag, shape, dtype), reused across calls."""
-        dtype = self._dtype if dtype is None else np.dtype(dtype)
-        key = (tag, tuple(shape), dtype)
-        buf = self._buffers.get(key)
-        if buf is None:
-            if len(self._buffers) >= _MAX_BUFFERS:
-                self._buffers.clear()
-            buf = np.empty(shape, dtype=dtype)
-            self._buffers[key] = buf
-        return buf
+        return kept_buffer(self._buffers, _MAX_BUFFERS, tag, shape,
+                           self._dtype if dtype is None else dtype)
 
     def _check_input(self, x):
         """Check dtype and (when built) the per-sample shape of an ndarray input."""

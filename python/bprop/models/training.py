@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from .. import utils as _utils
+from ..layers.base import kept_buffer
 from . import data as _data
 from .progress import ProgressLogger, resolve_verbose
 
@@ -76,14 +77,7 @@ class TrainingMixin:
         return self._fused or self.compiled_loss.from_logits
 
     def _batch_buffer(self, tag, shape, dtype):
-        key = (tag, tuple(shape), np.dtype(dtype))
-        buf = self._batch_buffers.get(key)
-        if buf is None:
-            if len(self._batch_buffers) >= _MAX_BATCH_BUFFERS:
-                self._batch_buffers.clear()
-            buf = np.empty(shape, dtype=dtype)
-            self._batch_buffers[key] = buf
-        return buf
+        return kept_buffer(self._batch_buffers, _MAX_BATCH_BUFFERS, tag, shape, dtype)
 
     def _take(self, tag, arr, idx):
         """Rows ``idx`` of ``arr`` gathered into a kept buffer (or None for None)."""

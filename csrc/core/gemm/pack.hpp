@@ -3,6 +3,8 @@
 // sliced views included): this is where "transpose" is absorbed.
 #pragma once
 
+#include <cstring>
+
 #include "../common.hpp"
 
 namespace bprop {
@@ -31,7 +33,9 @@ void pack_a_panel(index_t kc, int rows, int mr, const T* a, index_t rsa, index_t
 // columns past `cols` zero.
 template <typename T>
 void pack_b_panel(index_t kc, int cols, int nr, const T* b, index_t rsb, index_t csb, T* dst) {
-    if (csb == 1) {  // row-major source: each row of the panel is contiguous
+    if (csb == 1 && cols == nr) {  // full panel of a row-major source: row copies
+        for (index_t p = 0; p < kc; ++p) std::memcpy(dst + p * nr, b + p * rsb, sizeof(T) * nr);
+    } else if (csb == 1) {  // edge panel: copy, then zero the padding
         for (index_t p = 0; p < kc; ++p) {
             const T* src = b + p * rsb;
             T* d = dst + p * nr;

@@ -14,11 +14,15 @@ returns on a copy of the same arguments (values and in-place effects,
 dtype-appropriate tolerance) or raises TypeError / ValueError (MemoryError
 too, for a huge declared shape).  A valid call, or one whose only change is
 the layout of a read-only input, must not raise.  Accepting a dtype that is
-not the call's one float dtype is a failure (no silent casts).  A crash
-kills the test process, a hang times the suite out.
+not the call's one float dtype is a failure (no silent casts).
+
+Each op is fuzzed in a child process (``python test_fuzz_bindings.py OP N``
+runs one by hand): a crash or a sanitizer abort fails that op's test with
+the last call made, a hang fails it by timeout; the rest of the suite goes on.
 
 ``BPROP_FUZZ_EXAMPLES`` sets the examples per op (default 30; the sanitizer
-job runs 250 per op, over 7,000 in all).
+job runs 250 per op: 7,500 in all).  ``BPROP_FUZZ_SKIP`` leaves mutations
+out; ``BPROP_FUZZ_STATS`` names a file that collects the counts per op.
 """
 from __future__ import annotations
 

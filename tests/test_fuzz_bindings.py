@@ -16,9 +16,9 @@ too, for a huge declared shape).  A valid call, or one whose only change is
 the layout of a read-only input, must not raise.  Accepting a dtype that is
 not the call's one float dtype is a failure (no silent casts).
 
-Each op is fuzzed in a child process (``python test_fuzz_bindings.py OP N``
-runs one by hand): a crash or a sanitizer abort fails that op's test with
-the last call made, a hang fails it by timeout; the rest of the suite goes on.
+Ops are fuzzed in a child process (``python test_fuzz_bindings.py OP[,OP..] N``
+runs them by hand): a crash or a sanitizer abort fails that op's test with
+the last call made, a hang fails it by a watchdog; the other ops go on.
 
 ``BPROP_FUZZ_EXAMPLES`` sets the examples per op (default 30; the sanitizer
 job runs 250 per op: 7,500 in all).  ``BPROP_FUZZ_SKIP`` leaves mutations
@@ -486,33 +486,87 @@ def fuzz_op(name, examples):
     return counts
 
 
-# Each op is fuzzed in a child process: a crash (segfault, sanitizer abort)
-# or a hang then fails that op's test with its output instead of killing
-# the whole test session.
+# Ops are fuzzed in child processes: a crash (segfault, sanitizer abort) or a
+# hang then fails that op's test with the child's output instead of killing
+# the test session.  One child fuzzes all the selected ops in turn (starting
+# an interpreter per op would cost more than the fuzzing); when it dies on
+# an op, that op is charged with the failure and a new child takes the rest.
+OP_TIMEOUT = 60 + 2 * EXAMPLES  # seconds per op before the child declares a hang
+_RESULTS = {}  # op -> (ok, counts or failure message)
+
+
+def _failure(name, returncode, stderr):
+    lines = stderr.splitlines()
+    mine = lines
+    for i, ln in enumerate(lines):  # keep the output of the failing op only
+        if ln.startswith("begin "):
+            mine = lines[i + 1:]
+    calls = [ln for ln in mine if ln.startswith("call ")]
+    rest = [ln for ln in mine if not ln.startswith("call ")]
+    reports = [ln for ln in rest if "runtime error" in ln or "ERROR:" in ln or "SUMMARY" in ln
+               or "Error" in ln or "hang" in ln]
+    return ("fuzzing %s: child exited with %s (negative = signal)\nlast call: %s\n%s\n--- tail ---\n%s"
+            % (name, returncode, calls[-1] if calls else "(none)", "\n".join(reports[:20]),
+               "\n".join(rest)[-4000:]))
+
+
+def _fuzz_in_children(names):
+    todo = list(names)
+    while todo:
+        cmd = [sys.executable, os.path.abspath(__file__), ",".join(todo), str(EXAMPLES)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True,
+                                  timeout=30 + OP_TIMEOUT * len(todo))
+            out, err, code = proc.stdout, proc.stderr, proc.returncode
+        except subprocess.TimeoutExpired as e:  # the in-child watchdog should come first
+            out, err, code = e.stdout or "", e.stderr or "", "timeout"
+            out = out.decode() if isinstance(out, bytes) else out
+            err = err.decode() if isinstance(err, bytes) else err
+        for line in out.splitlines():
+            if line.startswith("done "):
+                _, op, counts = line.split(" ", 2)
+                _RESULTS[op] = (True, json.loads(counts))
+        todo = [op for op in todo if op not in _RESULTS]
+        if todo and code == 0:
+            raise AssertionError("fuzz child exited 0 without finishing %s" % todo)
+        if todo:
+            _RESULTS[todo[0]] = (False, _failure(todo[0], code, err))
+            todo = todo[1:]
+
+
 @pytest.mark.parametrize("name", OPS)
-def test_fuzz_op_matches_reference_or_raises(name):
-    timeout = 120 + 2 * EXAMPLES
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), name, str(EXAMPLES)],
-                          capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        lines = proc.stderr.splitlines()
-        calls = [ln for ln in lines if ln.startswith("call ")]
-        reports = [ln for ln in lines if not ln.startswith("call ") and (
-            "runtime error" in ln or "ERROR:" in ln or "SUMMARY" in ln or "Error" in ln)]
-        raise AssertionError(
-            "fuzzing %s: child exited with %d (negative = signal)\nlast call: %s\n%s\n--- tail ---\n%s"
-            % (name, proc.returncode, calls[-1] if calls else "(none)", "\n".join(reports[:20]),
-               "\n".join(ln for ln in lines if not ln.startswith("call "))[-4000:]))
-    counts = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert counts["examples"] >= min(EXAMPLES, 10), counts
+def test_fuzz_op_matches_reference_or_raises(name, request):
+    if name not in _RESULTS:
+        # this op and the ones selected after it, in one go
+        selected = [item.callspec.params["name"] for item in request.session.items
+                    if getattr(item, "originalname", None) == "test_fuzz_op_matches_reference_or_raises"]
+        later = selected[selected.index(name):] if name in selected else [name]
+        _fuzz_in_children([op for op in later if op not in _RESULTS])
+    ok, result = _RESULTS[name]
+    assert ok, result
+    assert result["examples"] >= min(EXAMPLES, 10), result
     stats = os.environ.get("BPROP_FUZZ_STATS")
     if stats:
         with open(stats, "a") as f:
-            f.write(json.dumps(dict(counts, op=name)) + "\n")
+            f.write(json.dumps(dict(result, op=name)) + "\n")
+
+
+def _child_main(names, examples):
+    import faulthandler
+
+    for name in names:
+        sys.stderr.write("begin %s\n" % name)
+        sys.stderr.flush()
+        # a hang inside a kernel: dump the stacks and exit, charging this op
+        faulthandler.dump_traceback_later(OP_TIMEOUT, exit=True)
+        counts = fuzz_op(name, examples)
+        faulthandler.cancel_dump_traceback_later()
+        sys.stdout.write("done %s %s\n" % (name, json.dumps(counts)))
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
-    print(json.dumps(fuzz_op(sys.argv[1], int(sys.argv[2]))))
+    _child_main(sys.argv[1].split(","), int(sys.argv[2]))
 
 
 # ----------------------------------------------------------------------------- info functions

@@ -124,7 +124,7 @@ def make_config(argv=None) -> Config:
         cfg.min_sample_s = 0.005
         cfg.gemm_cases = bench_gemm.default_cases(quick=True)
         cfg.train_fraction = 0.1
-        cfg.train_repeats = 1
+        cfg.train_repeats = 3
     if args.repeats is not None:
         cfg.repeats = args.repeats
         cfg.train_repeats = args.repeats

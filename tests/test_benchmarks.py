@@ -393,3 +393,12 @@ def test_compare_without_interleaving_runs_each_function_in_a_block():
     timing.compare({"a": make("a"), "b": make("b")}, repeats=2, warmup=1, number=1,
                    interleave=False, clock=clock)
     assert order == ["a", "a", "a", "b", "b", "b"]  # warm-up then samples, per function
+
+
+def test_full_epoch_rows_are_not_extrapolated():
+    spec = bench_training.MLPSpec(hidden=(3,), batch_size=16)
+    row = bench_training.bench_model(spec, tiny_data(), threads=1, fraction=1.0, repeats=1)
+    assert row["extrapolated"] is False and row["timed_samples"] == 64
+    for res in row["results"].values():
+        assert res["epoch_s"] == res["median_s"]
+    assert "| full epoch, median of 1 |" in report.training_table([row])

@@ -185,9 +185,13 @@ OPS = ("matmul", "gemm", "add_bias", "bias_grad") + ELEMENTWISE + ("leaky_relu",
     "sgd_update", "rmsprop_update", "adam_update", "adagrad_update")
 
 
+# Ops whose arguments are lists of arrays: fuzzed by their own test file.
+FUZZED_ELSEWHERE = {"dense_softmax_xent_train_step": "tests/test_models_fused_step.py"}
+
+
 def test_every_public_op_is_fuzzed():
     public = {n for n in dir(reference) if callable(getattr(reference, n)) and not n.startswith("_")}
-    assert public == set(OPS)
+    assert public == set(OPS) | set(FUZZED_ELSEWHERE)
     for n in OPS:
         assert callable(getattr(ops, n))
 

@@ -235,5 +235,6 @@ void register_losses(py::module_& m);
 void register_dense(py::module_& m);
 void register_optimizers(py::module_& m);
 void register_info(py::module_& m);
+void register_train_step(py::module_& m);
 
 }  // namespace bprop_py

@@ -384,3 +384,56 @@ def adagrad_update(param, grad, accum, lr, eps=1e-7):
     accum += grad * grad
     param -= t(lr) * grad / np.sqrt(accum + t(eps))
     return param
+
+
+# --------------------------------------------------------------------------- a whole training step
+def dense_softmax_xent_train_step(x, labels, weights, biases, activations, outputs, input_grads,
+                                  weight_grads, bias_grads, dlogits, optimizer, lr, step=1.0,
+                                  beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=0.0,
+                                  momentum=0.0, nesterov=False, slots=[]):  # noqa: B006 (never mutated)
+    """One training step of dense layers ending in softmax cross-entropy (sparse labels).
+
+    Forward ``outputs[l] = act_l(x_l @ weights[l] + biases[l])`` (the last
+    layer's activation is ignored: its output is the logits), the loss and
+    its gradient into ``dlogits``, backward into ``input_grads[l]`` (l > 0),
+    ``weight_grads[l]``, ``bias_grads[l]``, then the ``"adam"`` or ``"sgd"``
+    update of every parameter in place (slots in variable order: kernel,
+    bias per layer; adam m, v; sgd with momentum its velocity).  Returns
+    ``(loss, correct, updated)``: nothing is updated when the loss is not
+    finite; ``correct`` counts rows whose softmax argmax is the label.
+    """
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError("optimizer: expected 'adam' or 'sgd', got %r" % (optimizer,))
+    count = len(weights)
+    layer_in = np.asarray(x)
+    for l in range(count):
+        act = None if l == count - 1 else activations[l]
+        dense_forward(layer_in, weights[l], biases[l], act, out=outputs[l])
+        layer_in = outputs[l]
+    logits = outputs[-1]
+    softmax_cross_entropy_backward(logits, labels, out=dlogits)
+    loss = softmax_cross_entropy(logits, labels)
+    correct = int(np.count_nonzero(np.argmax(softmax(logits), axis=1) == np.asarray(labels)))
+    if not math.isfinite(loss):
+        return loss, correct, False
+    dy = dlogits
+    for l in reversed(range(count)):
+        act = None if l == count - 1 else activations[l]
+        inp = np.asarray(x) if l == 0 else outputs[l - 1]
+        dense_backward(dy, inp, weights[l], None if act in (None, "linear") else outputs[l], act,
+                       dx=None if l == 0 else input_grads[l], dw=weight_grads[l],
+                       db=bias_grads[l], need_dx=l > 0)
+        dy = input_grads[l]
+    slot_iter = iter(slots)
+    per_param = 2 if optimizer == "adam" else (1 if momentum else 0)
+    for l in range(count):
+        pairs = [(weights[l], weight_grads[l])]
+        if biases[l] is not None:
+            pairs.append((biases[l], bias_grads[l]))
+        for param, grad in pairs:
+            s = [next(slot_iter) for _ in range(per_param)]
+            if optimizer == "adam":
+                adam_update(param, grad, s[0], s[1], lr, step, beta1, beta2, eps, weight_decay)
+            else:
+                sgd_update(param, grad, lr, momentum, nesterov, s[0] if s else None)
+    return loss, correct, True

@@ -21,6 +21,7 @@ import numpy as np
 from .. import utils as _utils
 from ..layers.base import kept_buffer
 from . import data as _data
+from .fused_step import FusedDenseStep
 from .progress import ProgressLogger, resolve_verbose
 
 __all__ = ["TrainingMixin"]
@@ -207,6 +208,7 @@ class TrainingMixin:
         params = {"verbose": verbose, "epochs": epochs, "steps": len(bounds)}
         dispatch = _CallbackDispatch(cbs, self, params)
         self.stop_training = False
+        fused = FusedDenseStep.for_model(self, sw)  # None: the general step below
         dispatch.on_train_begin({})
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -224,7 +226,10 @@ class TrainingMixin:
                     idx = order[start:stop]
                     xb, yb, swb = self._take("x", x, idx), self._take("y", y, idx), \
                         self._take("sw", sw, idx)
-                loss = self._train_batch(xb, yb, swb)
+                if fused is not None:
+                    loss = fused.run(xb, yb)
+                else:
+                    loss = self._train_batch(xb, yb, swb)
                 seen += stop - start
                 loss_sum += loss * (stop - start)
                 logs = self._metric_logs(loss_sum / seen)

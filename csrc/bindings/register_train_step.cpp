@@ -1,0 +1,169 @@
+// dense_softmax_xent_train_step: one whole training step of a dense stack in
+// one call (see core/train_step.hpp).  The arrays are the model's own
+// parameters, gradients, buffers and optimizer slots: all are checked here
+// (dtype, exact shape, C-contiguous, writeable) before the GIL is released.
+#include "../core/losses.hpp"
+#include "../core/train_step.hpp"
+#include "checks.hpp"
+
+namespace bprop_py {
+namespace {
+
+// The data pointer of `obj`, which must be a C-contiguous, aligned ndarray of
+// dtype `dt` and exactly `shape`; writeable unless `read_only`.
+template <typename T>
+T* checked(py::handle obj, const std::string& name, DType dt, const std::vector<py::ssize_t>& shape,
+           bool read_only = false) {
+    if (!py::isinstance<py::array>(obj))
+        throw py::type_error(name + ": expected a numpy.ndarray, got " +
+                             py::str(py::type::handle_of(obj)).cast<std::string>());
+    py::array a = py::reinterpret_borrow<py::array>(obj);
+    if (float_dtype(a, name.c_str()) != dt)
+        throw py::type_error(name + ": expected dtype " + dtype_name(dt) + ", got " + dtype_str(a));
+    if (shape_of(a) != shape)
+        throw py::value_error(name + ": expected shape " + shape_str(shape) + ", got " + shape_str(a));
+    if (!(a.flags() & py::array::c_style) || !element_addressable(a))
+        throw py::value_error(name + ": expected a C-contiguous, aligned array");
+    if (!read_only && !a.writeable()) throw py::value_error(name + ": array is read-only");
+    return static_cast<T*>(const_cast<void*>(a.data()));
+}
+
+template <typename T>
+py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const py::list& weights,
+                    const py::list& biases, const py::list& activations, const py::list& outputs,
+                    const py::list& input_grads, const py::list& weight_grads, const py::list& bias_grads,
+                    const py::list& slots, py::handle dlogits_obj, const bprop::StepOptimizerParams& opt) {
+    const std::size_t count = weights.size();
+    const index_t n = x.shape(0);
+    std::vector<bprop::StepLayer<T>> layers(count);
+    index_t in = x.shape(1);
+    const std::size_t slots_per_param = opt.kind == bprop::StepOptimizer::adam ? 2 : (opt.momentum != 0.0 ? 1 : 0);
+    std::size_t slot_index = 0;
+    auto next_slot = [&](const std::string& name, const std::vector<py::ssize_t>& shape, std::size_t k) -> T* {
+        if (k >= slots_per_param) return nullptr;
+        if (slot_index >= slots.size())
+            throw py::value_error("slots: expected " + std::to_string(slots_per_param) +
+                                  " optimizer slots per parameter, the list is too short");
+        return checked<T>(slots[slot_index++], name, dt, shape);
+    };
+    for (std::size_t l = 0; l < count; ++l) {
+        const std::string idx = "[" + std::to_string(l) + "]";
+        bprop::StepLayer<T>& L = layers[l];
+        py::array w = as_array(weights[l], ("weights" + idx).c_str());
+        require_ndim(w, 2, ("weights" + idx).c_str());
+        if (w.shape(0) != in)
+            throw py::value_error("weights" + idx + ": expected " + std::to_string(in) + " rows (the width of its input), got shape " + shape_str(w));
+        const index_t out = w.shape(1);
+        L.in = in;
+        L.out = out;
+        L.w = checked<T>(weights[l], "weights" + idx, dt, {in, out});
+        L.b = biases[l].is_none() ? nullptr : checked<T>(biases[l], "biases" + idx, dt, {out});
+        // The last layer's activation is the softmax fused into the loss.
+        L.act = l + 1 == count ? bprop::Act::linear : parse_activation(activations[l], ("activations" + idx).c_str());
+        if (L.act == bprop::Act::gelu || L.act == bprop::Act::softmax)
+            throw py::value_error("activations" + idx + ": gelu and softmax hidden layers are not supported by the fused step");
+        L.y = checked<T>(outputs[l], "outputs" + idx, dt, {n, out});
+        L.dx = l == 0 ? nullptr : checked<T>(input_grads[l], "input_grads" + idx, dt, {n, in});
+        L.dw = checked<T>(weight_grads[l], "weight_grads" + idx, dt, {in, out});
+        L.db = checked<T>(bias_grads[l], "bias_grads" + idx, dt, {out});
+        L.w_slot0 = next_slot("slots (kernel" + idx + ")", {in, out}, 0);
+        L.w_slot1 = next_slot("slots (kernel" + idx + ")", {in, out}, 1);
+        if (L.b != nullptr) {
+            L.b_slot0 = next_slot("slots (bias" + idx + ")", {out}, 0);
+            L.b_slot1 = next_slot("slots (bias" + idx + ")", {out}, 1);
+        } else {
+            L.b_slot0 = L.b_slot1 = nullptr;
+        }
+        in = out;
+    }
+    if (slot_index != slots.size())
+        throw py::value_error("slots: expected " + std::to_string(slot_index) + " arrays, got " +
+                              std::to_string(slots.size()));
+    T* dlogits = checked<T>(dlogits_obj, "dlogits", dt, {n, in});
+    const T* xp = static_cast<const T*>(x.data());
+    const auto* lp = static_cast<const std::int64_t*>(labels.data());
+    const index_t bad = bprop::first_label_out_of_range(lp, n, in);
+    if (bad >= 0)
+        throw py::value_error("labels: expected class indices in [0, " + std::to_string(in) + "), got " +
+                              std::to_string(lp[bad]) + " at index " + std::to_string(bad));
+    bprop::StepResult r;
+    {
+        py::gil_scoped_release nogil;
+        r = bprop::dense_softmax_xent_step<T>(n, xp, lp, layers, dlogits, opt);
+    }
+    return py::make_tuple(r.loss, static_cast<long long>(r.correct), r.updated);
+}
+
+}  // namespace
+
+void register_train_step(py::module_& m) {
+    m.def(
+        "dense_softmax_xent_train_step",
+        [](py::handle x_obj, py::handle labels_obj, py::list weights, py::list biases, py::list activations,
+           py::list outputs, py::list input_grads, py::list weight_grads, py::list bias_grads,
+           py::handle dlogits, const std::string& optimizer, double lr, double step, double beta1, double beta2,
+           double eps, double weight_decay, double momentum, bool nesterov, py::list slots) {
+            py::array x = c_contiguous(float_arg(x_obj, "x"));
+            const DType dt = float_dtype(x, "x");
+            require_ndim(x, 2, "x");
+            py::array labels = as_array(labels_obj, "labels");
+            const char kind = labels.dtype().kind();
+            if (kind != 'i' && kind != 'u')
+                throw py::type_error("labels: expected integer class indices, got " + dtype_str(labels));
+            if (labels.ndim() != 1 || labels.shape(0) != x.shape(0))
+                throw py::value_error("labels: expected shape (" + std::to_string(x.shape(0)) + ",), got " +
+                                      shape_str(labels));
+            labels = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(labels);
+            if (!labels) throw std::bad_alloc();
+            const std::size_t count = weights.size();
+            if (count == 0) throw py::value_error("weights: expected at least one layer, got none");
+            for (const auto& lst : {std::make_pair(&biases, "biases"), std::make_pair(&activations, "activations"),
+                                    std::make_pair(&outputs, "outputs"), std::make_pair(&input_grads, "input_grads"),
+                                    std::make_pair(&weight_grads, "weight_grads"),
+                                    std::make_pair(&bias_grads, "bias_grads")})
+                if (lst.first->size() != count)
+                    throw py::value_error(std::string(lst.second) + ": expected " + std::to_string(count) +
+                                          " entries (one per layer), got " + std::to_string(lst.first->size()));
+            bprop::StepOptimizerParams opt{};
+            if (optimizer == "adam") opt.kind = bprop::StepOptimizer::adam;
+            else if (optimizer == "sgd") opt.kind = bprop::StepOptimizer::sgd;
+            else throw py::value_error("optimizer: expected 'adam' or 'sgd', got '" + optimizer + "'");
+            if (!(lr >= 0.0)) throw py::value_error("lr: expected a value >= 0, got " + std::to_string(lr));
+            if (opt.kind == bprop::StepOptimizer::adam && !(step >= 1.0))
+                throw py::value_error("step: expected a count >= 1, got " + std::to_string(step));
+            if (!(momentum >= 0.0 && momentum <= 1.0))
+                throw py::value_error("momentum: expected a value in [0, 1], got " + std::to_string(momentum));
+            opt.lr = lr;
+            opt.step = step;
+            opt.beta1 = beta1;
+            opt.beta2 = beta2;
+            opt.eps = eps;
+            opt.weight_decay = weight_decay;
+            opt.momentum = momentum;
+            opt.nesterov = nesterov;
+            return dispatch(dt, [&](auto tag) {
+                using T = decltype(tag);
+                return step_impl<T>(dt, x, labels, weights, biases, activations, outputs, input_grads,
+                                    weight_grads, bias_grads, slots, dlogits, opt);
+            });
+        },
+        py::arg("x"), py::arg("labels"), py::arg("weights"), py::arg("biases"), py::arg("activations"),
+        py::arg("outputs"), py::arg("input_grads"), py::arg("weight_grads"), py::arg("bias_grads"),
+        py::arg("dlogits"), py::arg("optimizer"), py::arg("lr"), py::arg("step") = 1.0,
+        py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-7,
+        py::arg("weight_decay") = 0.0, py::arg("momentum") = 0.0, py::arg("nesterov") = false,
+        py::arg("slots") = py::list(),
+        "dense_softmax_xent_train_step(x, labels, weights, biases, activations, outputs, input_grads,\n"
+        "    weight_grads, bias_grads, dlogits, optimizer, lr, step=1, beta1=0.9, beta2=0.999,\n"
+        "    eps=1e-7, weight_decay=0.0, momentum=0.0, nesterov=False, slots=[])\n"
+        "    -> (loss, correct, updated)\n\n"
+        "One training step of dense layers ending in softmax cross-entropy on integer labels:\n"
+        "forward (outputs[l] = act(x_l @ weights[l] + biases[l]), the last layer's logits),\n"
+        "loss, backward and the 'adam' or 'sgd' update of every parameter in place, with the\n"
+        "same kernels (and bits) as the separate calls.  slots: the optimizer's slot arrays,\n"
+        "in variable order (kernel, bias per layer; adam m, v; sgd with momentum velocity).\n"
+        "No update when the loss is not finite (updated=False).  correct: rows whose\n"
+        "softmax argmax is the label.");
+}
+
+}  // namespace bprop_py

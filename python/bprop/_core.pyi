@@ -1,7 +1,7 @@
 """Type stub of bprop._core, the compiled kernels (use them through bprop.ops)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -48,6 +48,16 @@ def adam_update(param: np.ndarray, grad: ArrayLike, m: np.ndarray, v: np.ndarray
                 weight_decay: float = 0.0) -> np.ndarray: ...
 def adagrad_update(param: np.ndarray, grad: ArrayLike, accum: np.ndarray, lr: float,
                    eps: float = 1e-7) -> np.ndarray: ...
+def dense_softmax_xent_train_step(x: ArrayLike, labels: ArrayLike, weights: List[np.ndarray],
+                                  biases: List[Optional[np.ndarray]],
+                                  activations: List[Optional[str]], outputs: List[np.ndarray],
+                                  input_grads: List[np.ndarray], weight_grads: List[np.ndarray],
+                                  bias_grads: List[np.ndarray], dlogits: np.ndarray,
+                                  optimizer: str, lr: float, step: float = 1.0,
+                                  beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7,
+                                  weight_decay: float = 0.0, momentum: float = 0.0,
+                                  nesterov: bool = False, slots: List[np.ndarray] = []
+                                  ) -> Tuple[float, int, bool]: ...
 def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
 def get_isa() -> str: ...

@@ -1,8 +1,10 @@
 #include "optimizers.hpp"
 
 #include <cmath>
+#include <type_traits>
 
 #include "parallel.hpp"
+#include "vecmath/vecmath.hpp"
 
 namespace bprop {
 
@@ -48,6 +50,14 @@ void adam_update(T* p, const T* g, T* m, T* v, index_t n, double lr, double step
     const double lr_t = lr * std::sqrt(1.0 - std::pow(beta2, step)) / (1.0 - std::pow(beta1, step));
     const T tlr_t = T(lr_t), one_m_b1 = T(1 - beta1), one_m_b2 = T(1 - beta2), teps = T(eps);
     const T decay = T(lr * weight_decay);
+    if constexpr (std::is_same<T, float>::value) {  // the ISA's vectorised loop
+        const auto adam = vecmath::active_kernels().adam;
+        parallel_chunks(n, kElementwiseChunk, [&](index_t, index_t b, index_t e) {
+            adam(p + b, g + b, m + b, v + b, e - b, tlr_t, one_m_b1, one_m_b2, teps,
+                 weight_decay != 0.0 ? decay : 0.0f);
+        });
+        return;
+    }
     parallel_chunks(n, kElementwiseChunk, [&](index_t, index_t b, index_t e) {
         if (weight_decay != 0.0) {
 #pragma omp simd

@@ -208,6 +208,30 @@ def test_nan_loss_stops_with_a_message_naming_epoch_and_batch(capsys):
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())
 
 
+def test_nan_loss_opt_out_skips_the_batch_and_keeps_training(capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 4)).astype(np.float32)
+    y = np.zeros((96, 1))
+    y[64:] = 1e200  # the third batch's squared error overflows to inf, every epoch
+    bprop.utils.set_random_seed(0)
+    model = bprop.Sequential([Dense(1, input_shape=(4,))], dtype="float64")
+    model.compile(optimizer="sgd", loss="mse")
+    h = model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0,
+                  terminate_on_nan=False)
+    out = capsys.readouterr().out
+    for epoch in (1, 2, 3):
+        assert "Epoch %d/3, batch 2: invalid loss (inf), batch skipped" % epoch in out
+    assert h.epoch == [0, 1, 2]
+    # only the two finite batches of each epoch were applied: the same weights
+    # as training on those 64 rows alone
+    bprop.utils.set_random_seed(0)
+    clean = bprop.Sequential([Dense(1, input_shape=(4,))], dtype="float64")
+    clean.compile(optimizer="sgd", loss="mse")
+    clean.fit(x[:64], y[:64], batch_size=32, epochs=3, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), clean.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_evaluate_and_predict_shapes_and_batching():
     x, y = small_data()
     model = small_mlp(dtype="float64")

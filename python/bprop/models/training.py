@@ -166,14 +166,16 @@ class TrainingMixin:
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, validation_batch_size=None,
-            validation_freq=1):
+            validation_freq=1, terminate_on_nan=True):
         """Train for ``epochs`` epochs; returns the History callback (``.history`` dict).
 
         x (n, *input_shape); y: integer labels (n,) for the sparse loss,
         otherwise targets shaped like the output.  ``verbose``: "auto"/1 a
         progress bar per epoch, 2 one line per epoch, 0 silent.  A non-finite
-        batch loss stops training (no update is applied) with a message
-        naming the epoch and the batch, as Keras' TerminateOnNaN does.
+        batch loss is never applied to the weights; by default it also stops
+        training with a message naming the epoch and the batch, as Keras'
+        TerminateOnNaN does.  ``terminate_on_nan=False`` opts out of stopping:
+        that batch is skipped with the same message and training goes on.
         """
         from ..callbacks import History
 
@@ -234,10 +236,15 @@ class TrainingMixin:
                 loss_sum += loss * (stop - start)
                 logs = self._metric_logs(loss_sum / seen)
                 if not math.isfinite(loss):
-                    print("Epoch %d/%d, batch %d: invalid loss (%s), terminating training "
-                          "(TerminateOnNaN); the weights are those before this batch"
-                          % (epoch + 1, epochs, step, loss))
-                    self.stop_training = True
+                    if terminate_on_nan:
+                        print("Epoch %d/%d, batch %d: invalid loss (%s), terminating training "
+                              "(TerminateOnNaN); the weights are those before this batch"
+                              % (epoch + 1, epochs, step, loss))
+                        self.stop_training = True
+                    else:
+                        print("Epoch %d/%d, batch %d: invalid loss (%s), batch skipped "
+                              "(no update); training goes on (terminate_on_nan=False)"
+                              % (epoch + 1, epochs, step, loss))
                 dispatch.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break

@@ -108,8 +108,11 @@ inline void activation_backward_span(Act act, const T* dy, const T* z_or_y, T* d
                 for (index_t i = 0; i < n; ++i) dx[i] = dy[i];
             break;
         case Act::relu:
-#pragma omp simd
-            for (index_t i = 0; i < n; ++i) dx[i] = z_or_y[i] > T(0) ? dy[i] : T(0);
+            if constexpr (std::is_same<T, float>::value) {
+                vecmath::active_kernels().relu_backward(dy, z_or_y, dx, n);
+            } else {
+                for (index_t i = 0; i < n; ++i) dx[i] = z_or_y[i] > T(0) ? dy[i] : T(0);
+            }
             break;
         case Act::leaky_relu:
 #pragma omp simd

@@ -65,6 +65,14 @@ float exp_shift_sum_span(const float* x, float shift, float* y, index_t n) {
     return sum;
 }
 
+void relu_backward_span(const float* dy, const float* z, float* dx, index_t n) {
+    constexpr int L = VT::kLanes;
+    const V zero = VT::splat(0.0f);
+    index_t i = 0;
+    for (; i + L <= n; i += L) VT::store(dx + i, VT::select(VT::load(z + i) > zero, VT::load(dy + i), zero));
+    for (; i < n; ++i) dx[i] = z[i] > 0.0f ? dy[i] : 0.0f;
+}
+
 // A plain loop: compiled with this file's ISA flags (and -fno-math-errno)
 // the compiler vectorises it at full width, sqrt included.
 void adam_span(float* p, const float* g, float* m, float* v, index_t n, float lr_t,
@@ -82,7 +90,7 @@ void adam_span(float* p, const float* g, float* m, float* v, index_t n, float lr
 
 Kernels BPROP_VECMATH_NAME() {
     return {&exp_span, &sigmoid_span, &tanh_span, &gelu_span, &gelu_backward_span, &exp_shift_sum_span,
-            &adam_span};
+            &relu_backward_span, &adam_span};
 }
 
 }  // namespace vecmath

@@ -145,6 +145,8 @@ struct Kernels {
     void (*gelu_backward)(const float* dy, const float* x, float* dx, index_t n);
     // y = exp(x - shift), returns the sum of y (softmax rows).
     float (*exp_shift_sum)(const float* x, float shift, float* y, index_t n);
+    // dx = dy where z > 0, else 0 (exactly: a lane select, no multiply)
+    void (*relu_backward)(const float* dy, const float* z, float* dx, index_t n);
     // The Adam update of optimizers.hpp over a span (lr_t already bias-corrected).
     void (*adam)(float* p, const float* g, float* m, float* v, index_t n, float lr_t,
                  float one_minus_beta1, float one_minus_beta2, float eps, float decay);

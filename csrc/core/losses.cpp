@@ -25,13 +25,6 @@ double chunked_sum(index_t n, index_t chunk, F&& partial) {
     return total;
 }
 
-template <typename T>
-T row_max(const T* x, index_t cols) {
-    T mx = x[0];
-    for (index_t j = 1; j < cols; ++j) mx = x[j] > mx ? x[j] : mx;
-    return mx;
-}
-
 // log(sum(exp(x - max))) + max, in double for accuracy of the loss value.
 template <typename T>
 double row_logsumexp(const T* x, index_t cols) {

@@ -8,21 +8,29 @@
 #include "vecmath/vecmath.hpp"
 
 namespace bprop {
+namespace {
+
+// e[j] = exp(x[j] - shift); returns their sum (float32: the ISA's vector exp).
+template <typename T>
+T exp_shift_sum(const T* x, T shift, T* e, index_t cols) {
+    if constexpr (std::is_same<T, float>::value) {
+        return vecmath::active_kernels().exp_shift_sum(x, shift, e, cols);
+    } else {
+        T sum = 0;
+        for (index_t j = 0; j < cols; ++j) {
+            e[j] = std::exp(x[j] - shift);
+            sum += e[j];
+        }
+        return sum;
+    }
+}
+
+}  // namespace
 
 template <typename T>
 void softmax_row(const T* x, T* y, index_t cols) {
     if (cols <= 0) return;
-    T mx = x[0];
-    for (index_t j = 1; j < cols; ++j) mx = x[j] > mx ? x[j] : mx;
-    T sum = 0;
-    if constexpr (std::is_same<T, float>::value) {
-        sum = vecmath::active_kernels().exp_shift_sum(x, mx, y, cols);
-    } else {
-        for (index_t j = 0; j < cols; ++j) {
-            y[j] = std::exp(x[j] - mx);
-            sum += y[j];
-        }
-    }
+    const T sum = exp_shift_sum(x, row_max(x, cols), y, cols);
     const T inv = T(1) / sum;
     for (index_t j = 0; j < cols; ++j) y[j] *= inv;
 }
@@ -30,17 +38,11 @@ void softmax_row(const T* x, T* y, index_t cols) {
 template <typename T>
 void log_softmax_row(const T* x, T* y, index_t cols) {
     if (cols <= 0) return;
-    T mx = x[0];
-    for (index_t j = 1; j < cols; ++j) mx = x[j] > mx ? x[j] : mx;
-    T sum = 0;
-    if constexpr (std::is_same<T, float>::value) {
-        // exp values go to scratch, not y: y may alias x (in place).
-        thread_local AlignedBuffer scratch;
-        float* e = static_cast<float*>(scratch.reserve(sizeof(float) * static_cast<std::size_t>(cols)));
-        sum = vecmath::active_kernels().exp_shift_sum(x, mx, e, cols);
-    } else {
-        for (index_t j = 0; j < cols; ++j) sum += std::exp(x[j] - mx);
-    }
+    const T mx = row_max(x, cols);
+    // The exp values go to scratch, not y: y may alias x (in place).
+    thread_local AlignedBuffer scratch;
+    T* e = static_cast<T*>(scratch.reserve(sizeof(T) * static_cast<std::size_t>(cols)));
+    const T sum = exp_shift_sum(x, mx, e, cols);
     const T lse = std::log(sum);
     for (index_t j = 0; j < cols; ++j) y[j] = x[j] - mx - lse;
 }

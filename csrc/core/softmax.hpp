@@ -20,6 +20,14 @@ void log_softmax_forward(const T* x, T* y, index_t rows, index_t cols);
 template <typename T>
 void log_softmax_backward(const T* dy, const T* y, T* dx, index_t rows, index_t cols);
 
+// Largest value of a row (cols >= 1); NaN-free rows give their maximum.
+template <typename T>
+inline T row_max(const T* x, index_t cols) {
+    T mx = x[0];
+    for (index_t j = 1; j < cols; ++j) mx = x[j] > mx ? x[j] : mx;
+    return mx;
+}
+
 // One row, serial: used by the fused kernels.
 template <typename T>
 void softmax_row(const T* x, T* y, index_t cols);

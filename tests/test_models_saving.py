@@ -227,3 +227,49 @@ def test_model_checkpoint_writes_loadable_best_models(tmp_path):
     if best == 2:  # the saved model is the final one
         np.testing.assert_array_equal(last.predict(x, verbose=0), model.predict(x, verbose=0))
     assert last.optimizer.iterations == 3 * (best + 1)
+
+
+def test_a_process_killed_while_saving_leaves_a_loadable_checkpoint(tmp_path):
+    """SIGKILL a child that saves in a loop, at several moments: the file on
+    disk is always a complete checkpoint (the previous or the new one), never a
+    torn one, because save writes a temporary file and renames it."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    path = tmp_path / "ckpt.npz"
+    child = textwrap.dedent("""
+        import sys
+        import numpy as np
+        import bprop
+        bprop.utils.set_random_seed(0)
+        model = bprop.Sequential([bprop.layers.Dense(512, activation="relu", input_shape=(512,)),
+                                  bprop.layers.Dense(512)])
+        model.compile(optimizer="adam", loss="mse")
+        model.save(sys.argv[1])
+        print("saved", flush=True)
+        k = 0
+        while True:
+            k += 1
+            model.layers[1].bias.assign(np.full(512, k, dtype=np.float32))
+            model.save(sys.argv[1])
+    """)
+    rng = np.random.default_rng(0)
+    for delay in rng.uniform(0.0, 0.3, size=4):
+        proc = subprocess.Popen([sys.executable, "-c", child, str(path)], stdout=subprocess.PIPE,
+                                text=True)
+        try:
+            assert proc.stdout.readline().strip() == "saved"
+            time.sleep(delay)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            proc.stdout.close()
+        model = bprop.models.load_model(str(path))
+        bias = model.layers[1].bias.numpy()
+        assert bias.shape == (512,) and np.all(bias == bias[0])  # one consistent version
+        leftovers = [p.name for p in tmp_path.iterdir() if p.name != "ckpt.npz"]
+        for name in leftovers:  # a killed save may leave its temporary file, never a torn target
+            assert name.startswith(".") or "tmp" in name, leftovers

@@ -175,6 +175,15 @@ def test_train_step_kernel_rejects_bad_arguments():
         outs = [np.zeros((16, 6), np.float32), bufs[0][1]]
         call(x, labels, weights, biases, ["relu", None], outs, *bufs[1:], optimizer="adam",
              lr=0.1, slots=slots)
+    with pytest.raises(ValueError, match="must not overlap"):
+        outs = [bufs[0][0], bufs[4]]  # the logits written over dlogits
+        call(x, labels, weights, biases, ["relu", None], outs, *bufs[1:], optimizer="adam",
+             lr=0.1, slots=slots)
+    with pytest.raises(ValueError, match="must not overlap"):
+        shared = [slots[0]] + slots[1:]
+        shared[1] = slots[0]  # m and v of the first kernel are one array
+        call(x, labels, weights, biases, ["relu", None], *bufs, optimizer="adam", lr=0.1,
+             slots=shared)
     with pytest.raises(ValueError, match="activations\\[0\\]: gelu and softmax hidden layers"):
         call(x, labels, weights, biases, ["gelu", None], *bufs, optimizer="adam", lr=0.1,
              slots=slots)

@@ -6,14 +6,23 @@
 #include "../core/train_step.hpp"
 #include "checks.hpp"
 
+#include <algorithm>
+
 namespace bprop_py {
 namespace {
+
+// Byte ranges of every array of one call, to refuse any two that overlap:
+// the step reads and writes them all, so aliasing would corrupt results.
+struct Extent {
+    std::uintptr_t lo, hi;
+    std::string name;
+};
 
 // The data pointer of `obj`, which must be a C-contiguous, aligned ndarray of
 // dtype `dt` and exactly `shape`; writeable unless `read_only`.
 template <typename T>
 T* checked(py::handle obj, const std::string& name, DType dt, const std::vector<py::ssize_t>& shape,
-           bool read_only = false) {
+           std::vector<Extent>& extents, bool read_only = false) {
     if (!py::isinstance<py::array>(obj))
         throw py::type_error(name + ": expected a numpy.ndarray, got " +
                              py::str(py::type::handle_of(obj)).cast<std::string>());
@@ -25,6 +34,8 @@ T* checked(py::handle obj, const std::string& name, DType dt, const std::vector<
     if (!(a.flags() & py::array::c_style) || !element_addressable(a))
         throw py::value_error(name + ": expected a C-contiguous, aligned array");
     if (!read_only && !a.writeable()) throw py::value_error(name + ": array is read-only");
+    const auto bounds = byte_bounds(a);
+    if (bounds.first < bounds.second) extents.push_back({bounds.first, bounds.second, name});
     return static_cast<T*>(const_cast<void*>(a.data()));
 }
 
@@ -39,12 +50,17 @@ py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const
     index_t in = x.shape(1);
     const std::size_t slots_per_param = opt.kind == bprop::StepOptimizer::adam ? 2 : (opt.momentum != 0.0 ? 1 : 0);
     std::size_t slot_index = 0;
+    std::vector<Extent> extents;
+    for (const py::array* a : {&x, &labels}) {
+        const auto bounds = byte_bounds(*a);
+        if (bounds.first < bounds.second) extents.push_back({bounds.first, bounds.second, a == &x ? "x" : "labels"});
+    }
     auto next_slot = [&](const std::string& name, const std::vector<py::ssize_t>& shape, std::size_t k) -> T* {
         if (k >= slots_per_param) return nullptr;
         if (slot_index >= slots.size())
             throw py::value_error("slots: expected " + std::to_string(slots_per_param) +
                                   " optimizer slots per parameter, the list is too short");
-        return checked<T>(slots[slot_index++], name, dt, shape);
+        return checked<T>(slots[slot_index++], name, dt, shape, extents);
     };
     for (std::size_t l = 0; l < count; ++l) {
         const std::string idx = "[" + std::to_string(l) + "]";
@@ -56,16 +72,16 @@ py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const
         const index_t out = w.shape(1);
         L.in = in;
         L.out = out;
-        L.w = checked<T>(weights[l], "weights" + idx, dt, {in, out});
-        L.b = biases[l].is_none() ? nullptr : checked<T>(biases[l], "biases" + idx, dt, {out});
+        L.w = checked<T>(weights[l], "weights" + idx, dt, {in, out}, extents);
+        L.b = biases[l].is_none() ? nullptr : checked<T>(biases[l], "biases" + idx, dt, {out}, extents);
         // The last layer's activation is the softmax fused into the loss.
         L.act = l + 1 == count ? bprop::Act::linear : parse_activation(activations[l], ("activations" + idx).c_str());
         if (L.act == bprop::Act::gelu || L.act == bprop::Act::softmax)
             throw py::value_error("activations" + idx + ": gelu and softmax hidden layers are not supported by the fused step");
-        L.y = checked<T>(outputs[l], "outputs" + idx, dt, {n, out});
-        L.dx = l == 0 ? nullptr : checked<T>(input_grads[l], "input_grads" + idx, dt, {n, in});
-        L.dw = checked<T>(weight_grads[l], "weight_grads" + idx, dt, {in, out});
-        L.db = checked<T>(bias_grads[l], "bias_grads" + idx, dt, {out});
+        L.y = checked<T>(outputs[l], "outputs" + idx, dt, {n, out}, extents);
+        L.dx = l == 0 ? nullptr : checked<T>(input_grads[l], "input_grads" + idx, dt, {n, in}, extents);
+        L.dw = checked<T>(weight_grads[l], "weight_grads" + idx, dt, {in, out}, extents);
+        L.db = checked<T>(bias_grads[l], "bias_grads" + idx, dt, {out}, extents);
         L.w_slot0 = next_slot("slots (kernel" + idx + ")", {in, out}, 0);
         L.w_slot1 = next_slot("slots (kernel" + idx + ")", {in, out}, 1);
         if (L.b != nullptr) {
@@ -79,7 +95,13 @@ py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const
     if (slot_index != slots.size())
         throw py::value_error("slots: expected " + std::to_string(slot_index) + " arrays, got " +
                               std::to_string(slots.size()));
-    T* dlogits = checked<T>(dlogits_obj, "dlogits", dt, {n, in});
+    T* dlogits = checked<T>(dlogits_obj, "dlogits", dt, {n, in}, extents);
+    std::sort(extents.begin(), extents.end(),
+              [](const Extent& a, const Extent& b) { return a.lo < b.lo; });
+    for (std::size_t i = 1; i < extents.size(); ++i)
+        if (extents[i].lo < extents[i - 1].hi)
+            throw py::value_error(extents[i].name + ": must not overlap " + extents[i - 1].name +
+                                  " (every array of the step is read or written)");
     const T* xp = static_cast<const T*>(x.data());
     const auto* lp = static_cast<const std::int64_t*>(labels.data());
     const index_t bad = bprop::first_label_out_of_range(lp, n, in);

@@ -12,10 +12,10 @@ from . import ops
 from .ops import build_info, get_num_threads, set_num_threads
 from .variables import Variable
 
-# --- exports added by the package's areas (one block each) -----------------
-from . import testing  # H-ops-tests: gradcheck, numeric_gradient
-from . import utils, initializers, optimizers, metrics, callbacks  # H-train-support
-# H-autodiff: Tensor, GradientTape and the TensorFlow-style tensor functions
+# --- the package's areas ----------------------------------------------------
+from . import testing  # gradcheck, numeric_gradient
+from . import utils, initializers, optimizers, metrics, callbacks  # training support
+# Tensor, GradientTape and the TensorFlow-style tensor functions
 from . import autodiff
 from .autodiff import (  # noqa: E402 - after the areas it builds on
     Tensor, GradientTape, constant, convert_to_tensor, cast, identity, stop_gradient,
@@ -25,7 +25,7 @@ from .autodiff import (  # noqa: E402 - after the areas it builds on
     zeros, ones, zeros_like, ones_like,
 )
 from .autodiff.dtypes import float32, float64, int32, int64  # noqa: E402
-from . import datasets  # noqa: E402 - H-data-cli: digits, mnist, fashion_mnist, IDX reader
-from .plotting import plot_history  # noqa: E402 - H-data-cli
-from . import activations, layers, losses, models, keras  # noqa: E402 - H-models
-from .models import Sequential, load_model  # noqa: E402 - H-models
+from . import datasets  # noqa: E402 - digits (bundled), mnist, fashion_mnist, IDX reader
+from .plotting import plot_history  # noqa: E402
+from . import activations, layers, losses, models, keras  # noqa: E402 - Keras-style models
+from .models import Sequential, load_model  # noqa: E402

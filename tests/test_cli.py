@@ -296,7 +296,7 @@ def test_predict_png_with_pillow(small_model, tmp_path, capsys):
     import bprop
 
     pixels = (np.arange(64, dtype=np.uint8).reshape(8, 8) * 4)
-    Image.fromarray(pixels, mode="L").save(tmp_path / "d.png")
+    Image.fromarray(pixels).save(tmp_path / "d.png")  # uint8 2-D: mode "L"
     status, out, err = run_main(["predict", small_model, tmp_path / "d.png"], capsys)
     assert status == 0, err
     model = bprop.models.load_model(str(small_model))

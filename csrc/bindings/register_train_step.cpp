@@ -19,10 +19,11 @@ struct Extent {
 };
 
 // The data pointer of `obj`, which must be a C-contiguous, aligned ndarray of
-// dtype `dt` and exactly `shape`; writeable unless `read_only`.
+// dtype `dt` and exactly `shape`, writeable (the step writes or updates every
+// array it is given); its byte range is added to `extents`.
 template <typename T>
 T* checked(py::handle obj, const std::string& name, DType dt, const std::vector<py::ssize_t>& shape,
-           std::vector<Extent>& extents, bool read_only = false) {
+           std::vector<Extent>& extents) {
     if (!py::isinstance<py::array>(obj))
         throw py::type_error(name + ": expected a numpy.ndarray, got " +
                              py::str(py::type::handle_of(obj)).cast<std::string>());
@@ -33,7 +34,7 @@ T* checked(py::handle obj, const std::string& name, DType dt, const std::vector<
         throw py::value_error(name + ": expected shape " + shape_str(shape) + ", got " + shape_str(a));
     if (!(a.flags() & py::array::c_style) || !element_addressable(a))
         throw py::value_error(name + ": expected a C-contiguous, aligned array");
-    if (!read_only && !a.writeable()) throw py::value_error(name + ": array is read-only");
+    if (!a.writeable()) throw py::value_error(name + ": array is read-only");
     const auto bounds = byte_bounds(a);
     if (bounds.first < bounds.second) extents.push_back({bounds.first, bounds.second, name});
     return static_cast<T*>(const_cast<void*>(a.data()));

@@ -1,5 +1,6 @@
 // Threads, SIMD path and build facts.
 #include "../core/cpu_features.hpp"
+#include "../core/gemm/gemm.hpp"
 #include "../core/gemm/kernel_table.hpp"
 #include "../core/threading.hpp"
 #include "checks.hpp"
@@ -22,6 +23,21 @@ bprop::Isa parse_isa(const std::string& s) {
     if (s == "avx2") return bprop::Isa::avx2;
     if (s == "avx512") return bprop::Isa::avx512;
     throw py::value_error("isa: expected 'generic', 'avx2' or 'avx512', got '" + s + "'");
+}
+
+const char* gemm_path_name(bprop::GemmPath p) {
+    switch (p) {
+        case bprop::GemmPath::packed: return "packed";
+        case bprop::GemmPath::direct: return "direct";
+        default: return "auto";
+    }
+}
+
+bprop::GemmPath parse_gemm_path(const std::string& s) {
+    if (s == "auto") return bprop::GemmPath::automatic;
+    if (s == "packed") return bprop::GemmPath::packed;
+    if (s == "direct") return bprop::GemmPath::direct;
+    throw py::value_error("path: expected 'auto', 'packed' or 'direct', got '" + s + "'");
 }
 
 }  // namespace
@@ -50,6 +66,16 @@ void register_info(py::module_& m) {
         },
         py::arg("isa"),
         "set_isa(isa) -> str: select a SIMD path (clamped to what the CPU supports); returns the one in use.");
+    m.def(
+        "_set_gemm_path",
+        [](const std::string& name) {
+            const bprop::GemmPath previous = bprop::gemm_path();
+            bprop::set_gemm_path(parse_gemm_path(name));
+            return std::string(gemm_path_name(previous));
+        },
+        py::arg("path"),
+        "_set_gemm_path(path) -> str: force the GEMM driver ('packed' or 'direct'; 'auto' picks by "
+        "size) for tests and benchmarks; both give the same bits. Returns the previous setting.");
     m.def("build_info", []() {
         py::dict d;
         d["compiler"] = compiler();

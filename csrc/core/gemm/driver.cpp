@@ -10,7 +10,6 @@
 #include "../threading.hpp"
 #include "gemm.hpp"
 #include "kernel_table.hpp"
-#include "pack.hpp"
 #include "workspace.hpp"
 
 namespace bprop {
@@ -70,8 +69,8 @@ void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
                 for (index_t jp = 0; jp < n_panels; ++jp) {
                     const index_t j0 = jc + jp * NR;
                     const int cols = static_cast<int>(std::min<index_t>(NR, n - j0));
-                    pack_b_panel(kc, cols, NR, b.data + pc * b.rs + j0 * b.cs, b.rs, b.cs,
-                                 b_pack + jp * NR * kc);
+                    kr.pack_b(kc, cols, b.data + pc * b.rs + j0 * b.cs, b.rs, b.cs,
+                              b_pack + jp * NR * kc);
                 }
 
                 for (index_t ic = 0; ic < m; ic += MC) {
@@ -83,8 +82,8 @@ void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
                     for (index_t ip = 0; ip < m_panels; ++ip) {
                         const index_t i0 = ic + ip * MR;
                         const int rows = static_cast<int>(std::min<index_t>(MR, m - i0));
-                        pack_a_panel(kc, rows, MR, a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs,
-                                     a_pack + ip * MR * kc);
+                        kr.pack_a(kc, rows, a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs,
+                                  a_pack + ip * MR * kc);
                     }
 
                     // JR (outer) x IR (inner): one micro-tile per iteration; a
@@ -107,10 +106,59 @@ void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
     }
 }
 
+// Small products, one thread: A is read in place (no packing), and so is B
+// when its rows are contiguous; only B's last, partial column panel (or all
+// of a transposed B) is packed.  K is blocked exactly as in gemm_packed and
+// the micro-kernel sums in the same order, so both paths give the same bits.
+template <typename T>
+void gemm_direct(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alpha,
+                 MatrixRef<const T> a, MatrixRef<const T> b, T beta, MatrixRef<T> c,
+                 const Epilogue<T>& ep) {
+    const int MR = kr.mr, NR = kr.nr;
+    const index_t KC = kr.kc;
+    const index_t n_panels = (n + NR - 1) / NR;
+    const bool b_rows_contiguous = b.cs == 1;
+    // Panels packed whole (all k rows): every one, or only the partial last.
+    const index_t first_packed = b_rows_contiguous ? n / NR : 0;
+    thread_local AlignedBuffer b_buf;
+    T* b_pack = static_cast<T*>(b_buf.reserve(sizeof(T) * (n_panels - first_packed) * NR * k + 1));
+    for (index_t jp = first_packed; jp < n_panels; ++jp) {
+        const index_t j0 = jp * NR;
+        kr.pack_b(k, static_cast<int>(std::min<index_t>(NR, n - j0)), b.data + j0 * b.cs, b.rs,
+                  b.cs, b_pack + (jp - first_packed) * NR * k);
+    }
+    for (index_t jp = 0; jp < n_panels; ++jp) {
+        const index_t j0 = jp * NR;
+        const int cols = static_cast<int>(std::min<index_t>(NR, n - j0));
+        const bool packed = jp >= first_packed;
+        const T* b_panel = packed ? b_pack + (jp - first_packed) * NR * k : b.data + j0;
+        const index_t rsb = packed ? NR : b.rs;
+        for (index_t pc = 0; pc < k; pc += KC) {
+            const index_t kc = std::min(KC, k - pc);
+            const T beta_eff = pc == 0 ? beta : T(1);
+            const bool last_k = pc + kc == k;
+            for (index_t i0 = 0; i0 < m; i0 += MR) {
+                const int rows = static_cast<int>(std::min<index_t>(MR, m - i0));
+                T* ct = c.data + i0 * c.rs + j0 * c.cs;
+                kr.direct(kc, a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs, b_panel + pc * rsb, rsb,
+                          ct, c.rs, c.cs, alpha, beta_eff, rows, cols);
+                if (last_k && ep.active()) apply_epilogue(ep, ct, c.rs, rows, cols, j0);
+            }
+        }
+    }
+}
+
 template void gemm_packed<float>(const KernelInfo<float>&, index_t, index_t, index_t, float,
                                  MatrixRef<const float>, MatrixRef<const float>, float,
                                  MatrixRef<float>, const Epilogue<float>&);
 template void gemm_packed<double>(const KernelInfo<double>&, index_t, index_t, index_t, double,
+                                  MatrixRef<const double>, MatrixRef<const double>, double,
+                                  MatrixRef<double>, const Epilogue<double>&);
+
+template void gemm_direct<float>(const KernelInfo<float>&, index_t, index_t, index_t, float,
+                                 MatrixRef<const float>, MatrixRef<const float>, float,
+                                 MatrixRef<float>, const Epilogue<float>&);
+template void gemm_direct<double>(const KernelInfo<double>&, index_t, index_t, index_t, double,
                                   MatrixRef<const double>, MatrixRef<const double>, double,
                                   MatrixRef<double>, const Epilogue<double>&);
 

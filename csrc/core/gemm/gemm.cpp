@@ -5,6 +5,9 @@
 #include "../activation_apply.hpp"
 #include "../cpu_features.hpp"
 #include "kernel_table.hpp"
+#include "../threading.hpp"
+
+#include <atomic>
 
 namespace bprop {
 namespace gemm_detail {
@@ -12,9 +15,29 @@ template <typename T>
 void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alpha,
                  MatrixRef<const T> a, MatrixRef<const T> b, T beta, MatrixRef<T> c,
                  const Epilogue<T>& ep);
+template <typename T>
+void gemm_direct(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alpha,
+                 MatrixRef<const T> a, MatrixRef<const T> b, T beta, MatrixRef<T> c,
+                 const Epilogue<T>& ep);
 }  // namespace gemm_detail
 
 namespace {
+
+constexpr index_t kDirectMaxMacs = index_t(1) << 21;
+constexpr index_t kDirectMaxPanels = 64;
+
+std::atomic<int> g_gemm_path{static_cast<int>(GemmPath::automatic)};
+
+// Packing A pays off once its panels are reused across enough column panels
+// of B and once the problem is big enough to share among threads; below
+// both, reading A in place is faster (the GEMMs of a batch-32 MLP step).
+template <typename T>
+bool use_direct(const gemm_detail::KernelInfo<T>& kr, index_t m, index_t n, index_t k) {
+    const GemmPath path = static_cast<GemmPath>(g_gemm_path.load(std::memory_order_relaxed));
+    if (path != GemmPath::automatic) return path == GemmPath::direct;
+    if (threads_for(m * n * k, kDirectMaxMacs) > 1) return false;
+    return m * n * k <= kDirectMaxMacs && n <= kDirectMaxPanels * kr.nr;
+}
 
 // C = beta * C (beta == 0 writes zeros without reading), then the epilogue.
 template <typename T>
@@ -41,8 +64,14 @@ void gemm(index_t m, index_t n, index_t k, T alpha, MatrixRef<const T> a, Matrix
         return;
     }
     const gemm_detail::KernelInfo<T> kr = gemm_detail::select_kernel<T>(active_isa());
-    gemm_detail::gemm_packed(kr, m, n, k, alpha, a, b, beta, c, epilogue);
+    if (use_direct(kr, m, n, k))
+        gemm_detail::gemm_direct(kr, m, n, k, alpha, a, b, beta, c, epilogue);
+    else
+        gemm_detail::gemm_packed(kr, m, n, k, alpha, a, b, beta, c, epilogue);
 }
+
+GemmPath gemm_path() { return static_cast<GemmPath>(g_gemm_path.load()); }
+void set_gemm_path(GemmPath path) { g_gemm_path.store(static_cast<int>(path)); }
 
 template void gemm<float>(index_t, index_t, index_t, float, MatrixRef<const float>,
                           MatrixRef<const float>, float, MatrixRef<float>,

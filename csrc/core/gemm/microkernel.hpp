@@ -12,6 +12,8 @@
 #include <cstring>
 
 #include "../common.hpp"
+#include "kernel_table.hpp"
+#include "pack.hpp"
 
 namespace bprop {
 namespace gemm_detail {
@@ -30,28 +32,9 @@ struct MicroKernel {
     }
     static void store(T* p, Vec v) { std::memcpy(p, &v, sizeof(Vec)); }
 
-    static void run(index_t kc, const T* a, const T* b, T* c, index_t rsc, index_t csc, T alpha,
-                    T beta, int m, int n) {
-        Vec acc[MR][kVecsPerRow];
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-            for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] = Vec{};
-
-        for (index_t p = 0; p < kc; ++p) {
-            Vec bv[kVecsPerRow];
-#pragma GCC unroll 8
-            for (int j = 0; j < kVecsPerRow; ++j) bv[j] = load(b + j * kLanes);
-#pragma GCC unroll 16
-            for (int i = 0; i < MR; ++i) {
-                const Vec av = a[i] - Vec{};  // broadcast (x - 0 == x folds; x + 0 does not, for -0)
-#pragma GCC unroll 8
-                for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] += av * bv[j];
-            }
-            a += MR;
-            b += NR;
-        }
-
+    // C tile = alpha * acc + beta * C (C not read when beta == 0), m x n of it.
+    static void store_tile(Vec (&acc)[MR][kVecsPerRow], T* c, index_t rsc, index_t csc, T alpha,
+                           T beta, int m, int n) {
         if (m == MR && n == NR && csc == 1) {
 #pragma GCC unroll 16
             for (int i = 0; i < MR; ++i) {
@@ -77,6 +60,77 @@ struct MicroKernel {
                 row[j * csc] = r;
             }
         }
+    }
+
+    // Packed operands: A panel of kc x MR, B panel of kc x NR (see pack.hpp).
+    static void run(index_t kc, const T* a, const T* b, T* c, index_t rsc, index_t csc, T alpha,
+                    T beta, int m, int n) {
+        Vec acc[MR][kVecsPerRow];
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+            for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] = Vec{};
+
+        for (index_t p = 0; p < kc; ++p) {
+            Vec bv[kVecsPerRow];
+#pragma GCC unroll 8
+            for (int j = 0; j < kVecsPerRow; ++j) bv[j] = load(b + j * kLanes);
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; ++i) {
+                const Vec av = a[i] - Vec{};  // broadcast (x - 0 == x folds; x + 0 does not, for -0)
+#pragma GCC unroll 8
+                for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] += av * bv[j];
+            }
+            a += MR;
+            b += NR;
+        }
+        store_tile(acc, c, rsc, csc, alpha, beta, m, n);
+    }
+
+    // Unpacked A: m (<= MR) rows read in place through any strides; B: kc
+    // rows of NR contiguous values, rsb apart (a row-major B read in place,
+    // or a packed panel with rsb == NR).  For small products, where packing
+    // A would cost as much as the multiply-adds.  Rows past m re-read row 0
+    // (always valid memory) and are never stored.  Same summation order as
+    // run(): the result is identical to the bit.
+    static void run_direct(index_t kc, const T* a, index_t rsa, index_t csa, const T* b,
+                           index_t rsb, T* c, index_t rsc, index_t csc, T alpha, T beta, int m,
+                           int n) {
+        const T* ar[MR];
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) ar[i] = a + (i < m ? i : 0) * rsa;
+        Vec acc[MR][kVecsPerRow];
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+            for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] = Vec{};
+
+        for (index_t p = 0; p < kc; ++p) {
+            Vec bv[kVecsPerRow];
+#pragma GCC unroll 8
+            for (int j = 0; j < kVecsPerRow; ++j) bv[j] = load(b + j * kLanes);
+            const index_t off = p * csa;
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; ++i) {
+                const Vec av = ar[i][off] - Vec{};
+#pragma GCC unroll 8
+                for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] += av * bv[j];
+            }
+            b += rsb;
+        }
+        store_tile(acc, c, rsc, csc, alpha, beta, m, n);
+    }
+
+    static void pack_a(index_t kc, int rows, const T* a, index_t rsa, index_t csa, T* dst) {
+        pack_a_panel<T, MR>(kc, rows, a, rsa, csa, dst);
+    }
+    static void pack_b(index_t kc, int cols, const T* b, index_t rsb, index_t csb, T* dst) {
+        pack_b_panel<T, NR>(kc, cols, b, rsb, csb, dst);
+    }
+
+    // The kernel-table entry of this instantiation, with its cache blocking.
+    static KernelInfo<T> info(index_t kc, index_t mc, index_t nc, const char* name) {
+        return {&run, &run_direct, &pack_a, &pack_b, MR, NR, kc, mc, nc, name};
     }
 };
 

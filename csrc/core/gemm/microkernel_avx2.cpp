@@ -11,12 +11,12 @@ using DoubleAvx2 = MicroKernel<double, 32, 6, 8>;
 
 template <>
 KernelInfo<float> avx2_kernel<float>() {
-    return {&FloatAvx2::run, 6, 16, 256, 144, 4080, "avx2 fp32 6x16"};
+    return FloatAvx2::info(256, 144, 4080, "avx2 fp32 6x16");
 }
 
 template <>
 KernelInfo<double> avx2_kernel<double>() {
-    return {&DoubleAvx2::run, 6, 8, 256, 72, 2040, "avx2 fp64 6x8"};
+    return DoubleAvx2::info(256, 72, 2040, "avx2 fp64 6x8");
 }
 
 }  // namespace gemm_detail

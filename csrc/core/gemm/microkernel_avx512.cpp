@@ -11,12 +11,12 @@ using DoubleAvx512 = MicroKernel<double, 64, 12, 16>;
 
 template <>
 KernelInfo<float> avx512_kernel<float>() {
-    return {&FloatAvx512::run, 12, 32, 256, 144, 4096, "avx512 fp32 12x32"};
+    return FloatAvx512::info(256, 144, 4096, "avx512 fp32 12x32");
 }
 
 template <>
 KernelInfo<double> avx512_kernel<double>() {
-    return {&DoubleAvx512::run, 12, 16, 256, 144, 2048, "avx512 fp64 12x16"};
+    return DoubleAvx512::info(256, 144, 2048, "avx512 fp64 12x16");
 }
 
 }  // namespace gemm_detail

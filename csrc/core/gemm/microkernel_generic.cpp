@@ -11,12 +11,12 @@ using DoubleGeneric = MicroKernel<double, 16, 6, 4>;
 
 template <>
 KernelInfo<float> generic_kernel<float>() {
-    return {&FloatGeneric::run, 6, 8, 256, 96, 4096, "generic fp32 6x8"};
+    return FloatGeneric::info(256, 96, 4096, "generic fp32 6x8");
 }
 
 template <>
 KernelInfo<double> generic_kernel<double>() {
-    return {&DoubleGeneric::run, 6, 4, 256, 96, 2048, "generic fp64 6x4"};
+    return DoubleGeneric::info(256, 96, 2048, "generic fp64 6x4");
 }
 
 }  // namespace gemm_detail

@@ -193,14 +193,71 @@ def test_fused_step_module_is_used_by_fit(monkeypatch):
     calls = []
     real = FusedDenseStep.run
 
-    def counting(self, xb, yb):
-        calls.append(xb.shape[0])
-        return real(self, xb, yb)
+    def counting(self, start, stop, rows=None):
+        calls.append(stop - start if rows is None else rows.shape[0])
+        return real(self, start, stop, rows)
 
     monkeypatch.setattr(fused_step.FusedDenseStep, "run", counting)
     x, y = _data(n=70)
     _model(("relu",), "adam").fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert calls == [32, 32, 6]
+
+
+@pytest.mark.parametrize("module", [ops, reference], ids=["core", "numpy"])
+def test_train_step_rows_gather_the_batch_like_an_explicit_copy(module):
+    """rows=idx on the whole data set gives the bits of x[idx], labels[idx]."""
+    results = []
+    rows = np.array([16, 3, 3, 0, 9, 12, 1], dtype=np.int64)
+    for gathered in (False, True):
+        x, labels, weights, biases = _step_args(np.random.default_rng(5), np.float32)
+        bufs = _buffers(x[rows], weights, np.float32)
+        params = [p for w, b in zip(weights, biases) for p in (w, b) if p is not None]
+        slots = [np.zeros_like(p) for p in params for _ in range(2)]
+        if gathered:
+            args = (x, labels)
+        else:
+            args = (np.ascontiguousarray(x[rows]), labels[rows])
+        out = module.dense_softmax_xent_train_step(
+            *args, weights, biases, ["relu", None], *bufs, optimizer="adam", lr=0.1, step=1,
+            slots=slots, rows=rows if gathered else None)
+        results.append((out, [a.tobytes() for a in weights + params + slots + list(bufs[0])]))
+    assert results[0][0] == results[1][0]
+    assert results[0][1] == results[1][1]
+
+
+@pytest.mark.parametrize("module", [ops, reference], ids=["core", "numpy"])
+@pytest.mark.parametrize("rows, error, match", [
+    (np.array([0, 17]), ValueError, r"rows: expected row indices in \[0, 17\).*got 17 at index 1"),
+    (np.array([-1, 2]), ValueError, r"rows: expected row indices in \[0, 17\).*got -1 at index 0"),
+    (np.array([0.0, 1.0]), TypeError, r"rows: expected integer row indices"),
+    (np.zeros((2, 2), np.int64), ValueError, r"rows: expected a 1-D array"),
+], ids=["past-end", "negative", "float", "2-D"])
+def test_train_step_bad_rows_raise(module, rows, error, match):
+    x, labels, weights, biases = _step_args(np.random.default_rng(5), np.float32)
+    bufs = _buffers(x[:2], weights, np.float32)
+    params = [p for w, b in zip(weights, biases) for p in (w, b) if p is not None]
+    slots = [np.zeros_like(p) for p in params for _ in range(2)]
+    before = [w.copy() for w in weights]
+    with pytest.raises(error, match=match):
+        module.dense_softmax_xent_train_step(x, labels, weights, biases, ["relu", None], *bufs,
+                                             optimizer="adam", lr=0.1, slots=slots, rows=rows)
+    for w, b in zip(weights, before):
+        assert np.array_equal(w, b)
+
+
+def test_train_step_rows_checks_only_the_batch_labels():
+    """A bad label outside the batch is not the step's business; inside, it raises."""
+    x, labels, weights, biases = _step_args(np.random.default_rng(5), np.float64)
+    labels[10] = 99
+    bufs = _buffers(x[:2], weights, np.float64)
+    slots = [np.zeros_like(p) for w, b in zip(weights, biases) for p in (w, b) if p is not None
+             for _ in range(2)]
+    ops.dense_softmax_xent_train_step(x, labels, weights, biases, ["relu", None], *bufs,
+                                      optimizer="adam", lr=0.1, slots=slots, rows=np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"labels: expected class indices in \[0, 5\), got 99 at index 10"):
+        ops.dense_softmax_xent_train_step(x, labels, weights, biases, ["relu", None], *bufs,
+                                          optimizer="adam", lr=0.1, slots=slots,
+                                          rows=np.array([0, 10]))
 
 
 MUTATIONS = ("dtype", "int", "shape", "fortran", "readonly", "none")

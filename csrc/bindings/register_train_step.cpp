@@ -7,6 +7,9 @@
 #include "checks.hpp"
 
 #include <algorithm>
+#include <cstring>
+
+#include "../core/gemm/workspace.hpp"
 
 namespace bprop_py {
 namespace {
@@ -40,13 +43,37 @@ T* checked(py::handle obj, const std::string& name, DType dt, const std::vector<
     return static_cast<T*>(const_cast<void*>(a.data()));
 }
 
+// The batch's rows of x and labels (row indices checked by the caller),
+// gathered into scratch memory that is kept across calls, so that a
+// shuffled epoch costs no copy on the Python side.
 template <typename T>
-py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const py::list& weights,
+struct Gathered {
+    const T* x;
+    const std::int64_t* labels;
+};
+
+template <typename T>
+Gathered<T> gather_rows(const T* x, index_t features, const std::int64_t* labels,
+                        const std::int64_t* rows, index_t n) {
+    thread_local bprop::AlignedBuffer x_buf, label_buf;
+    T* xs = static_cast<T*>(x_buf.reserve(sizeof(T) * static_cast<std::size_t>(n * features) + 1));
+    auto* ls = static_cast<std::int64_t*>(label_buf.reserve(sizeof(std::int64_t) * static_cast<std::size_t>(n) + 1));
+    for (index_t r = 0; r < n; ++r) {
+        std::memcpy(xs + r * features, x + rows[r] * features, sizeof(T) * static_cast<std::size_t>(features));
+        ls[r] = labels[rows[r]];
+    }
+    return {xs, ls};
+}
+
+template <typename T>
+py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const py::array* rows,
+                    const py::list& weights,
                     const py::list& biases, const py::list& activations, const py::list& outputs,
                     const py::list& input_grads, const py::list& weight_grads, const py::list& bias_grads,
                     const py::list& slots, py::handle dlogits_obj, const bprop::StepOptimizerParams& opt) {
     const std::size_t count = weights.size();
-    const index_t n = x.shape(0);
+    const bool gather = rows != nullptr;
+    const index_t n = gather ? rows->shape(0) : x.shape(0);
     std::vector<bprop::StepLayer<T>> layers(count);
     index_t in = x.shape(1);
     const std::size_t slots_per_param = opt.kind == bprop::StepOptimizer::adam ? 2 : (opt.momentum != 0.0 ? 1 : 0);
@@ -105,13 +132,22 @@ py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const
                                   " (every array of the step is read or written)");
     const T* xp = static_cast<const T*>(x.data());
     const auto* lp = static_cast<const std::int64_t*>(labels.data());
-    const index_t bad = bprop::first_label_out_of_range(lp, n, in);
-    if (bad >= 0)
-        throw py::value_error("labels: expected class indices in [0, " + std::to_string(in) + "), got " +
-                              std::to_string(lp[bad]) + " at index " + std::to_string(bad));
+    // Only the batch's labels are checked (with rows, not the whole data set).
+    const auto* rp = gather ? static_cast<const std::int64_t*>(rows->data()) : nullptr;
+    for (index_t r = 0; r < n; ++r) {
+        const index_t at = gather ? rp[r] : r;
+        if (lp[at] < 0 || lp[at] >= in)
+            throw py::value_error("labels: expected class indices in [0, " + std::to_string(in) + "), got " +
+                                  std::to_string(lp[at]) + " at index " + std::to_string(at));
+    }
     bprop::StepResult r;
     {
         py::gil_scoped_release nogil;
+        if (gather) {
+            const Gathered<T> g = gather_rows(xp, x.shape(1), lp, rp, n);
+            xp = g.x;
+            lp = g.labels;
+        }
         r = bprop::dense_softmax_xent_step<T>(n, xp, lp, layers, dlogits, opt);
     }
     return py::make_tuple(r.loss, static_cast<long long>(r.correct), r.updated);
@@ -125,7 +161,7 @@ void register_train_step(py::module_& m) {
         [](py::handle x_obj, py::handle labels_obj, py::list weights, py::list biases, py::list activations,
            py::list outputs, py::list input_grads, py::list weight_grads, py::list bias_grads,
            py::handle dlogits, const std::string& optimizer, double lr, double step, double beta1, double beta2,
-           double eps, double weight_decay, double momentum, bool nesterov, py::list slots) {
+           double eps, double weight_decay, double momentum, bool nesterov, py::list slots, py::handle rows_obj) {
             py::array x = c_contiguous(float_arg(x_obj, "x"));
             const DType dt = float_dtype(x, "x");
             require_ndim(x, 2, "x");
@@ -138,6 +174,24 @@ void register_train_step(py::module_& m) {
                                       shape_str(labels));
             labels = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(labels);
             if (!labels) throw std::bad_alloc();
+            // A default py::array is an empty array, not null: `gather` says whether rows were given.
+            const bool gather = !rows_obj.is_none();
+            py::array rows;
+            if (gather) {
+                rows = as_array(rows_obj, "rows");
+                const char rkind = rows.dtype().kind();
+                if (rkind != 'i' && rkind != 'u')
+                    throw py::type_error("rows: expected integer row indices, got " + dtype_str(rows));
+                if (rows.ndim() != 1) throw py::value_error("rows: expected a 1-D array, got shape " + shape_str(rows));
+                rows = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(rows);
+                if (!rows) throw std::bad_alloc();
+                const auto* rp = static_cast<const std::int64_t*>(rows.data());
+                for (py::ssize_t i = 0; i < rows.shape(0); ++i)
+                    if (rp[i] < 0 || rp[i] >= x.shape(0))
+                        throw py::value_error("rows: expected row indices in [0, " + std::to_string(x.shape(0)) +
+                                              ") (the rows of x), got " + std::to_string(rp[i]) + " at index " +
+                                              std::to_string(i));
+            }
             const std::size_t count = weights.size();
             if (count == 0) throw py::value_error("weights: expected at least one layer, got none");
             for (const auto& lst : {std::make_pair(&biases, "biases"), std::make_pair(&activations, "activations"),
@@ -166,7 +220,7 @@ void register_train_step(py::module_& m) {
             opt.nesterov = nesterov;
             return dispatch(dt, [&](auto tag) {
                 using T = decltype(tag);
-                return step_impl<T>(dt, x, labels, weights, biases, activations, outputs, input_grads,
+                return step_impl<T>(dt, x, labels, gather ? &rows : nullptr, weights, biases, activations, outputs, input_grads,
                                     weight_grads, bias_grads, slots, dlogits, opt);
             });
         },
@@ -175,10 +229,10 @@ void register_train_step(py::module_& m) {
         py::arg("dlogits"), py::arg("optimizer"), py::arg("lr"), py::arg("step") = 1.0,
         py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-7,
         py::arg("weight_decay") = 0.0, py::arg("momentum") = 0.0, py::arg("nesterov") = false,
-        py::arg("slots") = py::list(),
+        py::arg("slots") = py::list(), py::arg("rows") = py::none(),
         "dense_softmax_xent_train_step(x, labels, weights, biases, activations, outputs, input_grads,\n"
         "    weight_grads, bias_grads, dlogits, optimizer, lr, step=1, beta1=0.9, beta2=0.999,\n"
-        "    eps=1e-7, weight_decay=0.0, momentum=0.0, nesterov=False, slots=[])\n"
+        "    eps=1e-7, weight_decay=0.0, momentum=0.0, nesterov=False, slots=[], rows=None)\n"
         "    -> (loss, correct, updated)\n\n"
         "One training step of dense layers ending in softmax cross-entropy on integer labels:\n"
         "forward (outputs[l] = act(x_l @ weights[l] + biases[l]), the last layer's logits),\n"
@@ -186,7 +240,8 @@ void register_train_step(py::module_& m) {
         "same kernels (and bits) as the separate calls.  slots: the optimizer's slot arrays,\n"
         "in variable order (kernel, bias per layer; adam m, v; sgd with momentum velocity).\n"
         "No update when the loss is not finite (updated=False).  correct: rows whose\n"
-        "softmax argmax is the label.");
+        "softmax argmax is the label.  rows: when given, the batch is x[rows] with labels[rows]\n"
+        "(gathered in the core: x and labels are then the whole data set).");
 }
 
 }  // namespace bprop_py

@@ -390,7 +390,8 @@ def adagrad_update(param, grad, accum, lr, eps=1e-7):
 def dense_softmax_xent_train_step(x, labels, weights, biases, activations, outputs, input_grads,
                                   weight_grads, bias_grads, dlogits, optimizer, lr, step=1.0,
                                   beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=0.0,
-                                  momentum=0.0, nesterov=False, slots=[]):  # noqa: B006 (never mutated)
+                                  momentum=0.0, nesterov=False, slots=[],  # noqa: B006 (never mutated)
+                                  rows=None):
     """One training step of dense layers ending in softmax cross-entropy (sparse labels).
 
     Forward ``outputs[l] = act_l(x_l @ weights[l] + biases[l])`` (the last
@@ -401,9 +402,24 @@ def dense_softmax_xent_train_step(x, labels, weights, biases, activations, outpu
     bias per layer; adam m, v; sgd with momentum its velocity).  Returns
     ``(loss, correct, updated)``: nothing is updated when the loss is not
     finite; ``correct`` counts rows whose softmax argmax is the label.
+    ``rows``: when given, the batch is ``x[rows]`` with ``labels[rows]``
+    (x and labels are then the whole data set).
     """
     if optimizer not in ("adam", "sgd"):
         raise ValueError("optimizer: expected 'adam' or 'sgd', got %r" % (optimizer,))
+    if rows is not None:
+        rows = np.asarray(rows)
+        if rows.dtype.kind not in "iu":
+            raise TypeError("rows: expected integer row indices, got %s" % rows.dtype)
+        if rows.ndim != 1:
+            raise ValueError("rows: expected a 1-D array, got shape %s" % (rows.shape,))
+        n_all = np.asarray(x).shape[0]
+        bad = np.flatnonzero((rows < 0) | (rows >= n_all))
+        if bad.size:
+            raise ValueError("rows: expected row indices in [0, %d) (the rows of x), got %d at "
+                             "index %d" % (n_all, rows[bad[0]], bad[0]))
+        x = np.take(np.asarray(x), rows, axis=0)
+        labels = np.asarray(labels)[rows]
     count = len(weights)
     layer_in = np.asarray(x)
     for l in range(count):

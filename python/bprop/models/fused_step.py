@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..layers.dense import Dense
 from ..layers.flatten import Flatten
 from ..losses import SparseCategoricalCrossentropy
@@ -57,12 +59,23 @@ class FusedDenseStep:
             return None
         return cls(model, layers)
 
-    def run(self, xb, yb):
-        """One step on a batch; returns the loss (weights unchanged when it is not finite)."""
+    def bind(self, x, y):
+        """The training set of one fit: x (n, ...) and its integer labels, kept as
+        the 2-D float array and int64 vector the core reads batches from."""
+        self.x = x.reshape(x.shape[0], -1)
+        self.labels = np.ascontiguousarray(y.reshape(-1), dtype=np.int64)
+        return self
+
+    def run(self, start, stop, rows=None):
+        """One step on the bound rows ``rows`` (gathered in the core), or on the
+        slice ``start:stop`` when ``rows`` is None; returns the loss (weights
+        unchanged when it is not finite)."""
         model, opt = self.model, self.model.optimizer
-        n = xb.shape[0]
-        x2 = xb.reshape(n, -1)
-        labels = yb.reshape(-1)
+        if rows is None:
+            x2, labels = self.x[start:stop], self.labels[start:stop]
+        else:
+            x2, labels = self.x, self.labels
+        n = stop - start
         weights, biases, outputs, input_grads, weight_grads, bias_grads, slots = \
             [], [], [], [], [], [], []
         for layer in self.layers:
@@ -85,7 +98,7 @@ class FusedDenseStep:
             hyper = dict(optimizer="sgd", momentum=opt.momentum, nesterov=opt.nesterov)
         loss, correct, updated = model._backend.dense_softmax_xent_train_step(
             x2, labels, weights, biases, self.activations, outputs, input_grads, weight_grads,
-            bias_grads, dlogits, lr=opt.current_learning_rate(), slots=slots, **hyper)
+            bias_grads, dlogits, lr=opt.current_learning_rate(), slots=slots, rows=rows, **hyper)
         if updated and math.isfinite(loss):
             opt.iterations = step
             for metric in model.compiled_metrics:

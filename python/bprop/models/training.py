@@ -211,6 +211,8 @@ class TrainingMixin:
         dispatch = _CallbackDispatch(cbs, self, params)
         self.stop_training = False
         fused = FusedDenseStep.for_model(self, sw)  # None: the general step below
+        if fused is not None:
+            fused.bind(x, y)
         dispatch.on_train_begin({})
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -221,16 +223,16 @@ class TrainingMixin:
             logs = {}
             for step, (start, stop) in enumerate(bounds):
                 dispatch.on_train_batch_begin(step, {})
-                if order is None:
-                    xb, yb = x[start:stop], y[start:stop]
-                    swb = None if sw is None else sw[start:stop]
+                if fused is not None:  # the core gathers the batch itself
+                    loss = fused.run(start, stop, None if order is None else order[start:stop])
                 else:
-                    idx = order[start:stop]
-                    xb, yb, swb = self._take("x", x, idx), self._take("y", y, idx), \
-                        self._take("sw", sw, idx)
-                if fused is not None:
-                    loss = fused.run(xb, yb)
-                else:
+                    if order is None:
+                        xb, yb = x[start:stop], y[start:stop]
+                        swb = None if sw is None else sw[start:stop]
+                    else:
+                        idx = order[start:stop]
+                        xb, yb, swb = self._take("x", x, idx), self._take("y", y, idx), \
+                            self._take("sw", sw, idx)
                     loss = self._train_batch(xb, yb, swb)
                 seen += stop - start
                 loss_sum += loss * (stop - start)

@@ -24,6 +24,7 @@ index_t round_up(index_t x, index_t to) { return (x + to - 1) / to * to; }
 // a team member gets descheduled.  The GEMMs of a batch-32 MLP step stay serial.
 constexpr index_t kMinFlopsPerThread = index_t(1) << 20;
 
+
 template <typename T>
 void apply_epilogue(const Epilogue<T>& ep, T* c, index_t rsc, int rows, int cols,
                     index_t col0) {
@@ -106,17 +107,19 @@ void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
     }
 }
 
-// Small products, one thread: A is read in place (no packing), and so is B
-// when its rows are contiguous; only B's last, partial column panel (or all
-// of a transposed B) is packed.  K is blocked exactly as in gemm_packed and
-// the micro-kernel sums in the same order, so both paths give the same bits.
+// Small products: A is read in place (no packing), and so is B when its rows
+// are contiguous; only B's last, partial column panel (or all of a
+// transposed B) is packed, once, up front.  Each micro-tile of C is then
+// computed by one thread, which runs its K blocks in order, exactly as
+// gemm_packed does (same blocking, same summation order): the two drivers,
+// and any thread count, give the same bits.
 template <typename T>
 void gemm_direct(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alpha,
                  MatrixRef<const T> a, MatrixRef<const T> b, T beta, MatrixRef<T> c,
                  const Epilogue<T>& ep) {
     const int MR = kr.mr, NR = kr.nr;
     const index_t KC = kr.kc;
-    const index_t n_panels = (n + NR - 1) / NR;
+    const index_t n_panels = (n + NR - 1) / NR, m_panels = (m + MR - 1) / MR;
     const bool b_rows_contiguous = b.cs == 1;
     // Panels packed whole (all k rows): every one, or only the partial last.
     const index_t first_packed = b_rows_contiguous ? n / NR : 0;
@@ -127,6 +130,12 @@ void gemm_direct(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
         kr.pack_b(k, static_cast<int>(std::min<index_t>(NR, n - j0)), b.data + j0 * b.cs, b.rs,
                   b.cs, b_pack + (jp - first_packed) * NR * k);
     }
+    const int nt = static_cast<int>(std::min<index_t>(threads_for(m * n * k, kMinFlopsPerThread), n_panels));
+    (void)nt;
+    // Threads share out the column panels of C.  Within one, K blocks run
+    // outside the row panels, so that the KC x NR slice of B stays in L1
+    // while every row panel of A streams past it.
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (index_t jp = 0; jp < n_panels; ++jp) {
         const index_t j0 = jp * NR;
         const int cols = static_cast<int>(std::min<index_t>(NR, n - j0));
@@ -137,7 +146,8 @@ void gemm_direct(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
             const index_t kc = std::min(KC, k - pc);
             const T beta_eff = pc == 0 ? beta : T(1);
             const bool last_k = pc + kc == k;
-            for (index_t i0 = 0; i0 < m; i0 += MR) {
+            for (index_t ip = 0; ip < m_panels; ++ip) {
+                const index_t i0 = ip * MR;
                 const int rows = static_cast<int>(std::min<index_t>(MR, m - i0));
                 T* ct = c.data + i0 * c.rs + j0 * c.cs;
                 kr.direct(kc, a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs, b_panel + pc * rsb, rsb,

@@ -29,13 +29,12 @@ constexpr index_t kDirectMaxPanels = 64;
 std::atomic<int> g_gemm_path{static_cast<int>(GemmPath::automatic)};
 
 // Packing A pays off once its panels are reused across enough column panels
-// of B and once the problem is big enough to share among threads; below
-// both, reading A in place is faster (the GEMMs of a batch-32 MLP step).
+// of B and the operands outgrow the caches; below that, reading A in place is
+// faster (the GEMMs of a batch-32 MLP step).
 template <typename T>
 bool use_direct(const gemm_detail::KernelInfo<T>& kr, index_t m, index_t n, index_t k) {
     const GemmPath path = static_cast<GemmPath>(g_gemm_path.load(std::memory_order_relaxed));
     if (path != GemmPath::automatic) return path == GemmPath::direct;
-    if (threads_for(m * n * k, kDirectMaxMacs) > 1) return false;
     return m * n * k <= kDirectMaxMacs && n <= kDirectMaxPanels * kr.nr;
 }
 

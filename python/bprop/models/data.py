@@ -46,10 +46,12 @@ def prepare_x(model, x, argname="x"):
         raise ValueError("%s: expected a batch of samples with shape (n, features...), got "
                          "shape %s" % (argname, arr.shape))
     arr = np.ascontiguousarray(arr, dtype=model._dtype)
-    # A whole-array sum is one cheap pass; only when it is not finite do we
-    # look for the culprit (a huge but finite sum is re-checked exactly).
+    # A whole-array sum is one cheap pass (in the array's own dtype: NumPy's
+    # SIMD pairwise sum, 6x faster than summing float32 in float64); only when
+    # it is not finite do we look for the culprit (an overflowing sum of
+    # finite values is re-checked exactly and accepted).
     with np.errstate(over="ignore", invalid="ignore"):
-        total = arr.sum(dtype=np.float64)
+        total = arr.sum()
     if not np.isfinite(total):
         bad = _first_non_finite(arr)
         if bad is not None:

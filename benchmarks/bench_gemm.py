@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from benchmarks.timing import compare, import_torch, thread_limit
+from benchmarks.timing import SETTLE_S, compare, import_torch, thread_limit
 
 SQUARE_SIZES = (256, 512, 1024, 2048)
 MLP_SHAPES = ((128, 784, 256), (256, 1024, 1024), (60000, 784, 64))
@@ -141,7 +141,7 @@ def bench_case(case: GemmCase, dtype, layout, threads, repeats=5, warmup=1,
         # Interleaved samples are fair under load, but only one thread per
         # library keeps their thread pools from fighting over the cores.
         timings = compare(impls, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s,
-                          interleave=threads == 1)
+                          interleave=threads == 1, settle_s=SETTLE_S if threads > 1 else 0.0)
     results = {name: _impl_result(t, case.flops) for name, t in timings.items()}
 
     # A benchmark of a wrong product would be worthless: check bprop's C.

@@ -22,7 +22,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from benchmarks.timing import compare, import_torch, thread_limit
+from benchmarks.timing import SETTLE_S, compare, import_torch, thread_limit
 
 # op name -> what its backward takes besides dy: the forward's input "x" or output "y".
 OPS = {
@@ -152,7 +152,7 @@ def bench_op(op, direction, shape, threads, dtype="float32", repeats=5, warmup=1
         # Interleaved samples are fair under load, but only one thread per
         # library keeps their thread pools from fighting over the cores.
         timings = compare(impls, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s,
-                          interleave=threads == 1)
+                          interleave=threads == 1, settle_s=SETTLE_S if threads > 1 else 0.0)
     results = {name: {"median_s": t.median, "min_s": t.min, "number": t.number,
                       "gbps": nbytes / t.median / 1e9 if t.median > 0 else float("inf")}
                for name, t in timings.items()}

@@ -30,7 +30,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from benchmarks.timing import import_torch, thread_limit
+from benchmarks.timing import SETTLE_S, import_torch, thread_limit
 
 
 @dataclass(frozen=True)
@@ -218,8 +218,10 @@ def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BAC
         else:
             # One implementation at a time, right after its warm-up: the
             # thread pool of the previous one (OpenBLAS spins after a call)
-            # must not compete with this one's threads for the cores.
+            # must not compete with this one's threads for the cores, hence
+            # also the pause before each block.
             for impl, trainer in trainers.items():
+                time.sleep(SETTLE_S)
                 trainer.train(x_part[:n_warm], y_part[:n_warm])
                 for _ in range(repeats):
                     timed(impl)

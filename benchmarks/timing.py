@@ -21,6 +21,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional
 
 
+# Pause before each library's block of multi-threaded samples: longer than
+# OpenBLAS keeps its idle workers busy-waiting after a call (~0.1 s here).
+SETTLE_S = 0.25
+
+
 @dataclass
 class Timing:
     """Seconds per call of one measured function.
@@ -119,7 +124,7 @@ def measure(fn: Callable[[], object], repeats: int = 5, warmup: int = 1,
 
 def compare(fns: Dict[str, Callable[[], object]], repeats: int = 5, warmup: int = 1,
             number: Optional[int] = None, min_sample_s: float = 0.01,
-            max_number: int = 100000, interleave: bool = True,
+            max_number: int = 100000, interleave: bool = True, settle_s: float = 0.0,
             clock: Callable[[], float] = time.perf_counter) -> Dict[str, Timing]:
     """Time several implementations of one task.
 
@@ -130,7 +135,10 @@ def compare(fns: Dict[str, Callable[[], object]], repeats: int = 5, warmup: int 
     Without it each function takes all its samples in a row, right after
     its own warm-up: use that for multi-threaded runs, where the worker
     threads one library leaves spinning after a call (OpenBLAS busy-waits
-    for a while) would steal cores from the next library's threads.
+    for a while) would steal cores from the next library's threads; and
+    give ``settle_s``, a pause before each block that outlasts that
+    busy-wait (otherwise a short block runs entirely beside the previous
+    library's spinning threads, at about half speed on two cores).
 
     Returns ``{name: Timing}`` in the order of ``fns``.
     """
@@ -138,6 +146,8 @@ def compare(fns: Dict[str, Callable[[], object]], repeats: int = 5, warmup: int 
         if not callable(fn):
             raise TypeError(f"fns[{name!r}] must be callable, got {type(fn).__name__}")
     _check_measure_args(repeats, warmup, number, max_number, min_sample_s)
+    if not settle_s >= 0:
+        raise ValueError(f"settle_s must be >= 0, got {settle_s!r}")
     numbers = {}
     samples = {name: [] for name in fns}
 
@@ -156,6 +166,8 @@ def compare(fns: Dict[str, Callable[[], object]], repeats: int = 5, warmup: int 
                 samples[name].append(_sample(fn, numbers[name], clock))
     else:
         for name, fn in fns.items():
+            if settle_s > 0:
+                time.sleep(settle_s)
             prepare(name, fn)
             samples[name] = [_sample(fn, numbers[name], clock) for _ in range(repeats)]
     return {name: Timing(median=statistics.median(s), min=min(s), samples=s,

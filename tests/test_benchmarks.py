@@ -92,6 +92,23 @@ def test_compare_interleaves_the_samples():
     assert out["a"].median == 1.0 and out["b"].median == 3.0
 
 
+def test_compare_blocks_settle_before_each_implementation(monkeypatch):
+    clock, events = FakeClock(), []
+    monkeypatch.setattr(timing.time, "sleep", lambda s: events.append(("sleep", s)))
+
+    def make(name):
+        def fn():
+            events.append(name)
+            clock.now += 1.0
+        return fn
+
+    timing.compare({"a": make("a"), "b": make("b")}, repeats=2, warmup=1, number=1,
+                   interleave=False, settle_s=0.25, clock=clock)
+    assert events == [("sleep", 0.25), "a", "a", "a", ("sleep", 0.25), "b", "b", "b"]
+    with pytest.raises(ValueError, match="settle_s must be >= 0"):
+        timing.compare({"a": make("a")}, settle_s=-1.0, clock=clock)
+
+
 @pytest.mark.parametrize("kwargs, exc, words", [
     ({"repeats": 0}, ValueError, "repeats must be >= 1, got 0"),
     ({"warmup": -1}, ValueError, "warmup must be >= 0, got -1"),

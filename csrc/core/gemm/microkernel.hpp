@@ -67,10 +67,16 @@ struct MicroKernel {
                     T beta, int m, int n) {
         Vec acc[MR][kVecsPerRow];
 #pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i)
+        for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 8
             for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] = Vec{};
+            // The C tile is only touched after the loop: fetch it meanwhile
+            // (first and last element of each row it has).
+            __builtin_prefetch(c + (i < m ? i : 0) * rsc, 1);
+            __builtin_prefetch(c + (i < m ? i : 0) * rsc + (n - 1) * csc, 1);
+        }
 
+#pragma GCC unroll 4
         for (index_t p = 0; p < kc; ++p) {
             Vec bv[kVecsPerRow];
 #pragma GCC unroll 8
@@ -101,10 +107,14 @@ struct MicroKernel {
         for (int i = 0; i < MR; ++i) ar[i] = a + (i < m ? i : 0) * rsa;
         Vec acc[MR][kVecsPerRow];
 #pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i)
+        for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 8
             for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] = Vec{};
+            __builtin_prefetch(c + (i < m ? i : 0) * rsc, 1);
+            __builtin_prefetch(c + (i < m ? i : 0) * rsc + (n - 1) * csc, 1);
+        }
 
+#pragma GCC unroll 4
         for (index_t p = 0; p < kc; ++p) {
             Vec bv[kVecsPerRow];
 #pragma GCC unroll 8

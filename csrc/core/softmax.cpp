@@ -10,13 +10,21 @@
 namespace bprop {
 namespace {
 
-// e[j] = exp(x[j] - shift); returns their sum (float32: the ISA's vector exp).
+// The row max: float32 through the ISA's vector kernel.
 template <typename T>
-T exp_shift_sum(const T* x, T shift, T* e, index_t cols) {
+T max_of(const T* x, index_t cols) {
+    if constexpr (std::is_same<T, float>::value) return vecmath::active_kernels().max(x, cols);
+    else return row_max(x, cols);
+}
+
+// e[j] = exp(x[j] - shift); returns their sum, accumulated in float64
+// (float32: the ISA's vector exp).
+template <typename T>
+double exp_shift_sum(const T* x, T shift, T* e, index_t cols) {
     if constexpr (std::is_same<T, float>::value) {
         return vecmath::active_kernels().exp_shift_sum(x, shift, e, cols);
     } else {
-        T sum = 0;
+        double sum = 0;
         for (index_t j = 0; j < cols; ++j) {
             e[j] = std::exp(x[j] - shift);
             sum += e[j];
@@ -25,26 +33,53 @@ T exp_shift_sum(const T* x, T shift, T* e, index_t cols) {
     }
 }
 
+// sum of a[j] * b[j] (b null: of a[j]), accumulated in float64.
+template <typename T>
+double dot_of(const T* a, const T* b, index_t cols) {
+    if constexpr (std::is_same<T, float>::value) return vecmath::active_kernels().dot(a, b, cols);
+    double sum = 0;
+    for (index_t j = 0; j < cols; ++j) sum += b == nullptr ? a[j] : a[j] * b[j];
+    return sum;
+}
+
 }  // namespace
 
 template <typename T>
 void softmax_row(const T* x, T* y, index_t cols) {
     if (cols <= 0) return;
-    const T sum = exp_shift_sum(x, row_max(x, cols), y, cols);
-    const T inv = T(1) / sum;
+    const double sum = exp_shift_sum(x, max_of(x, cols), y, cols);
+    const T inv = static_cast<T>(1.0 / sum);
     for (index_t j = 0; j < cols; ++j) y[j] *= inv;
 }
 
+// y = (x - max) - log(sum): the sum includes exp(0) = 1 for the max, so
+// log(sum) = log1p(sum - 1) keeps its full relative accuracy where the sum is
+// close to 1 (then y at the max is tiny, and log(sum) in float32 would be off
+// by thousands of ulp).  Both terms are <= 0 and >= 0: no cancellation.
 template <typename T>
 void log_softmax_row(const T* x, T* y, index_t cols) {
     if (cols <= 0) return;
-    const T mx = row_max(x, cols);
+    const T mx = max_of(x, cols);
     // The exp values go to scratch, not y: y may alias x (in place).
     thread_local AlignedBuffer scratch;
     T* e = static_cast<T*>(scratch.reserve(sizeof(T) * static_cast<std::size_t>(cols)));
-    const T sum = exp_shift_sum(x, mx, e, cols);
-    const T lse = std::log(sum);
-    for (index_t j = 0; j < cols; ++j) y[j] = x[j] - mx - lse;
+    double rest = exp_shift_sum(x, mx, e, cols) - 1.0;
+    if (rest < 0x1p-20) {
+        // Next to the max's 1, the float64 sum kept under 32 bits of the other
+        // terms: add them up on their own (rows dominated by one logit).
+        rest = 0.0;
+        bool skipped = false;
+        for (index_t j = 0; j < cols; ++j) {
+            if (!skipped && x[j] == mx) {
+                skipped = true;
+                continue;
+            }
+            rest += static_cast<double>(e[j]);
+        }
+    }
+    const double lse = std::log1p(rest);
+    const double m = mx;
+    for (index_t j = 0; j < cols; ++j) y[j] = static_cast<T>((static_cast<double>(x[j]) - m) - lse);
 }
 
 template <typename T>
@@ -64,8 +99,7 @@ void softmax_backward(const T* dy, const T* y, T* dx, index_t rows, index_t cols
         const T* g = dy + r * cols;
         const T* s = y + r * cols;
         T* d = dx + r * cols;
-        T dot = 0;
-        for (index_t j = 0; j < cols; ++j) dot += g[j] * s[j];
+        const T dot = static_cast<T>(dot_of(g, s, cols));
         for (index_t j = 0; j < cols; ++j) d[j] = s[j] * (g[j] - dot);
     });
 }
@@ -76,9 +110,12 @@ void log_softmax_backward(const T* dy, const T* y, T* dx, index_t rows, index_t 
         const T* g = dy + r * cols;
         const T* s = y + r * cols;
         T* d = dx + r * cols;
-        T total = 0;
-        for (index_t j = 0; j < cols; ++j) total += g[j];
-        for (index_t j = 0; j < cols; ++j) d[j] = g[j] - std::exp(s[j]) * total;
+        const T total = static_cast<T>(dot_of<T>(g, nullptr, cols));
+        if constexpr (std::is_same<T, float>::value) {
+            vecmath::active_kernels().log_softmax_backward(g, s, total, d, cols);
+        } else {
+            for (index_t j = 0; j < cols; ++j) d[j] = g[j] - std::exp(s[j]) * total;
+        }
     });
 }
 

@@ -175,7 +175,16 @@ def log_softmax(x, out=None):
     if x.shape[-1] == 0:
         return _put(np.empty_like(x), out)
     s = x - x.max(axis=-1, keepdims=True)
-    return _put(s - np.log(np.exp(s).sum(axis=-1, keepdims=True)), out)
+    # The sum holds exp(0) = 1 for the max: log(sum) = log1p(sum of the other
+    # terms) keeps its relative accuracy where that is tiny (log_softmax at the
+    # max is then near 0, and log(sum) would be off by most of its digits).
+    # (A row with a NaN keeps it: its argmax is the NaN, whose exp is not 1.)
+    e = np.exp(s)
+    if e.size:
+        first_max = np.argmax(s, axis=-1)[..., None]
+        at_max = np.take_along_axis(e, first_max, axis=-1)
+        np.put_along_axis(e, first_max, np.where(at_max == 1, 0, at_max), axis=-1)
+    return _put(s - np.log1p(e.sum(axis=-1, keepdims=True)), out)
 
 
 def log_softmax_backward(dy, y, out=None):

@@ -39,30 +39,112 @@ void gelu_backward_span(const float* dy, const float* x, float* dx, index_t n) {
     }
 }
 
-float exp_shift_sum_span(const float* x, float shift, float* y, index_t n) {
+// Float64 accumulation of float32 vectors: each half of `v` is widened with
+// the ISA's conversion and added to its own float64 vector.
+struct F64Acc {
+    typedef float H __attribute__((vector_size(BPROP_VECMATH_VB / 2)));
+    typedef double D __attribute__((vector_size(BPROP_VECMATH_VB)));
+    D lo{}, hi{};
+
+    void add(V v) {
+        H a, b;
+        std::memcpy(&a, &v, sizeof(H));
+        std::memcpy(&b, reinterpret_cast<const char*>(&v) + sizeof(H), sizeof(H));
+        lo += __builtin_convertvector(a, D);
+        hi += __builtin_convertvector(b, D);
+    }
+    double total() const {
+        const D both = lo + hi;
+        double lanes[sizeof(D) / sizeof(double)];
+        std::memcpy(lanes, &both, sizeof(D));
+        double sum = 0.0;
+        for (double l : lanes) sum += l;
+        return sum;
+    }
+};
+
+// exp(x - shift) without the rounding of x - shift: that error, up to half an
+// ulp of |x - shift|, would be amplified |x - shift| times by exp (20 ulp at
+// x - shift = -20).  TwoSum gives the rounding error `err` exactly, and
+// exp(t + err) = exp(t) * (1 + err) to float precision.
+inline V exp_of_difference(V x, V shift) {
+    const V t = x - shift;
+    const V bp = t - x;
+    const V err = (x - (t - bp)) - (shift + bp);
+    const V e = VT::exp(t);
+    return e + e * err;
+}
+
+double exp_shift_sum_span(const float* x, float shift, float* y, index_t n) {
     constexpr int L = VT::kLanes;
-    V acc = V{};
+    const V vs = VT::splat(shift);
+    F64Acc acc;
     index_t i = 0;
     for (; i + L <= n; i += L) {
-        const V e = VT::exp(VT::load(x + i) - shift);
+        const V e = exp_of_difference(VT::load(x + i), vs);
         VT::store(y + i, e);
-        acc += e;
+        acc.add(e);
     }
-    float lanes[L];
-    VT::store(lanes, acc);
-    float sum = 0.0f;
-    for (int l = 0; l < L; ++l) sum += lanes[l];
+    double sum = acc.total();
     if (i < n) {
         float in[L], out[L];
         for (int l = 0; l < L; ++l) in[l] = shift - 1000.0f;  // padding: exp(...) = 0
         std::memcpy(in, x + i, sizeof(float) * static_cast<std::size_t>(n - i));
-        VT::store(out, VT::exp(VT::load(in) - shift));
+        VT::store(out, exp_of_difference(VT::load(in), vs));
         for (index_t l = 0; l < n - i; ++l) {
             y[i + l] = out[l];
-            sum += out[l];
+            sum += static_cast<double>(out[l]);
         }
     }
     return sum;
+}
+
+float max_span(const float* x, index_t n) {
+    constexpr int L = VT::kLanes;
+    float mx = x[0];
+    index_t i = 0;
+    if (n >= 2 * L) {
+        V m = VT::load(x);
+        for (i = L; i + L <= n; i += L) {
+            const V v = VT::load(x + i);
+            m = VT::select(v > m, v, m);
+        }
+        float lanes[L];
+        VT::store(lanes, m);
+        mx = lanes[0];
+        for (int l = 1; l < L; ++l) mx = lanes[l] > mx ? lanes[l] : mx;
+    }
+    for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+    return mx;
+}
+
+double dot_span(const float* a, const float* b, index_t n) {
+    constexpr int L = VT::kLanes;
+    F64Acc acc;
+    index_t i = 0;
+    if (b == nullptr)
+        for (; i + L <= n; i += L) acc.add(VT::load(a + i));
+    else
+        for (; i + L <= n; i += L) acc.add(VT::load(a + i) * VT::load(b + i));
+    double sum = acc.total();
+    for (; i < n; ++i)
+        sum += static_cast<double>(b == nullptr ? a[i] : a[i] * b[i]);
+    return sum;
+}
+
+void log_softmax_backward_span(const float* dy, const float* y, float total, float* dx, index_t n) {
+    constexpr int L = VT::kLanes;
+    index_t i = 0;
+    for (; i + L <= n; i += L)
+        VT::store(dx + i, VT::load(dy + i) - VT::exp(VT::load(y + i)) * total);
+    if (i < n) {
+        float yin[L] = {}, gin[L] = {}, out[L];
+        const std::size_t bytes = sizeof(float) * static_cast<std::size_t>(n - i);
+        std::memcpy(yin, y + i, bytes);
+        std::memcpy(gin, dy + i, bytes);
+        VT::store(out, VT::load(gin) - VT::exp(VT::load(yin)) * total);
+        std::memcpy(dx + i, out, bytes);
+    }
 }
 
 void relu_backward_span(const float* dy, const float* z, float* dx, index_t n) {
@@ -90,7 +172,7 @@ void adam_span(float* p, const float* g, float* m, float* v, index_t n, float lr
 
 Kernels BPROP_VECMATH_NAME() {
     return {&exp_span, &sigmoid_span, &tanh_span, &gelu_span, &gelu_backward_span, &exp_shift_sum_span,
-            &relu_backward_span, &adam_span};
+            &max_span, &dot_span, &log_softmax_backward_span, &relu_backward_span, &adam_span};
 }
 
 }  // namespace vecmath

@@ -143,8 +143,16 @@ struct Kernels {
     void (*gelu)(const float* x, float* y, index_t n);
     // dx = dy * gelu'(x)
     void (*gelu_backward)(const float* dy, const float* x, float* dx, index_t n);
-    // y = exp(x - shift), returns the sum of y (softmax rows).
-    float (*exp_shift_sum)(const float* x, float shift, float* y, index_t n);
+    // y = exp(x - shift), returns the sum of y, accumulated in float64 (a
+    // softmax row: the sum's rounding would otherwise dominate its error).
+    double (*exp_shift_sum)(const float* x, float shift, float* y, index_t n);
+    // max of x[0..n) (n >= 1) by the rule of `x[j] > m ? x[j] : m`; a row
+    // holding a NaN may yield NaN or ignore it (its softmax is NaN either way).
+    float (*max)(const float* x, index_t n);
+    // sum of a[i] * b[i] (b null: of a[i]), accumulated in float64 lanes.
+    double (*dot)(const float* a, const float* b, index_t n);
+    // dx = dy - exp(y) * total (log_softmax backward, y the log-probabilities)
+    void (*log_softmax_backward)(const float* dy, const float* y, float total, float* dx, index_t n);
     // dx = dy where z > 0, else 0 (exactly: a lane select, no multiply)
     void (*relu_backward)(const float* dy, const float* z, float* dx, index_t n);
     // The Adam update of optimizers.hpp over a span (lr_t already bias-corrected).

@@ -1,6 +1,6 @@
 """bprop's benchmark harness: bprop vs pure NumPy (and PyTorch when installed).
 
-Run ``python -m benchmarks [--quick] [--only gemm,ops,training] [--threads 1,2]
+Run ``python -m benchmarks [--quick] [--only gemm,ops,training,memory] [--threads 1,2]
 [--json PATH] [--plot PATH]`` from the repository root (or
 ``python benchmarks/run.py ...``).  Modules:
 

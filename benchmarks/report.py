@@ -1,7 +1,7 @@
 """Reporting: Markdown tables, JSON files and a PNG chart of benchmark results.
 
 ``results`` is the dict built by :func:`benchmarks.run.run_benchmarks`:
-``{"meta": {...}, "gemm": [rows], "ops": [rows], "training": [rows]}``, each
+``{"meta": {...}, "gemm": [rows], "ops": [rows], "training": [rows], "memory": {...}}``, each
 row as produced by the matching ``bench_*`` module.  Speedups are NumPy's
 time over bprop's (> 1 means bprop is faster); a torch column appears when
 PyTorch took part.
@@ -225,6 +225,14 @@ def targets_summary(results: Dict) -> List[str]:
                      else "no target")
         lines.append(" ".join(parts[:2]) + "; " + "; ".join(parts[2:]) if len(parts) > 2
                      else parts[0])
+    mem = results.get("memory")
+    if mem and mem.get("peak_rss_mib") is not None:
+        lines.append(f"Memory, {mem['epochs']}-epoch fit of 784-64-64-10 ({mem['source']}): "
+                     f"peak RSS {mem['peak_rss_mib']:.1f} MiB = data {mem['data_mib']:.1f} MiB "
+                     f"+ {mem['overhead_mib']:.1f} MiB (target {mem['target']}); "
+                     + ("met" if mem["met"] else "NOT met"))
+    elif mem and mem.get("skipped"):
+        lines.append(f"Memory: skipped ({mem['skipped']})")
     return lines
 
 

@@ -21,7 +21,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:  # benchmarks/ is a top-level package of the checkout, not installed
     sys.path.insert(0, REPO)
 
-from benchmarks import bench_gemm, bench_ops, bench_training, report, run, timing  # noqa: E402
+from benchmarks import (bench_gemm, bench_memory, bench_ops, bench_training, report,  # noqa: E402
+                        run, timing)
 
 
 class FakeClock:
@@ -315,6 +316,22 @@ def test_run_benchmarks_structure_json_markdown_and_plot(tmp_path):
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS comes from /proc")
+def test_memory_section_measures_a_fresh_process():
+    """One synthetic epoch in a child: the peak holds at least the data, and the
+    target line compares it with data + 80 MiB."""
+    row = bench_memory.run(epochs=1, synthetic=True)
+    data_bytes = 60000 * (784 * 4 + 8) + 10000 * (784 * 4 + 8)
+    assert row["data_mib"] == pytest.approx(data_bytes / 2 ** 20)
+    assert row["source"] == "synthetic" and row["epochs"] == 1
+    assert row["peak_rss_mib"] >= row["rss_before_fit_mib"] >= row["data_mib"]
+    assert row["overhead_mib"] == pytest.approx(row["peak_rss_mib"] - row["data_mib"])
+    assert row["met"] == (row["overhead_mib"] <= 80.0)
+    line = report.targets_summary({"memory": row})[0]
+    assert line.startswith("Memory, 1-epoch fit of 784-64-64-10 (synthetic): peak RSS ")
+    assert line.endswith("met")
+
+
 # --------------------------------------------------------------------------- command line
 def test_make_config_quick_and_options():
     cfg = run.make_config(["--quick", "--only", "training,gemm", "--threads", "1,2,4"])
@@ -329,7 +346,8 @@ def test_make_config_quick_and_options():
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["--only", "gemm,bogus"], "--only takes a comma-separated subset of gemm,ops,training"),
+    (["--only", "gemm,bogus"],
+     "--only takes a comma-separated subset of gemm,ops,training,memory"),
     (["--threads", "0"], "--threads must be integers >= 1, got '0'"),
     (["--threads", "two"], "--threads must be comma-separated integers, got 'two'"),
     (["--gemm-shapes", "1x2"], "'MxKxN' or 'S', got '1x2'"),

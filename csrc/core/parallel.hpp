@@ -23,11 +23,18 @@ void parallel_chunks(index_t n, index_t chunk, F&& body) {
     if (n <= 0) return;
     const index_t chunks = (n + chunk - 1) / chunk;
     const int nt = threads_for(chunks, kMinChunksPerThread);
-    (void)nt;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (index_t c = 0; c < chunks; ++c) {
+    auto run_chunk = [&](index_t c) {
         const index_t begin = c * chunk;
         body(c, begin, std::min(n, begin + chunk));
+    };
+    if (nt > 1) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (index_t c = 0; c < chunks; ++c) run_chunk(c);
+    } else {
+        // Not even an inactive OpenMP region: GNU OpenMP still sets up a team
+        // for one (and wakes parked workers through futex calls), which costs
+        // more than a small op itself.
+        for (index_t c = 0; c < chunks; ++c) run_chunk(c);
     }
 }
 
@@ -38,12 +45,16 @@ void parallel_rows(index_t rows, index_t cols, F&& body) {
     const index_t per_task = std::max<index_t>(1, kElementwiseChunk / std::max<index_t>(cols, 1));
     const index_t tasks = (rows + per_task - 1) / per_task;
     const int nt = threads_for(tasks, kMinChunksPerThread);
-    (void)nt;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (index_t t = 0; t < tasks; ++t) {
+    auto run_task = [&](index_t t) {
         const index_t r0 = t * per_task;
         const index_t r1 = std::min(rows, r0 + per_task);
         for (index_t r = r0; r < r1; ++r) body(r);
+    };
+    if (nt > 1) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (index_t t = 0; t < tasks; ++t) run_task(t);
+    } else {
+        for (index_t t = 0; t < tasks; ++t) run_task(t);  // no OpenMP call (see above)
     }
 }
 

@@ -53,10 +53,11 @@ void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
     T* b_pack = static_cast<T*>(b_buf.reserve(sizeof(T) * NC * kc_max));
 
     const int nt = threads_for(m * n * k, kMinFlopsPerThread);
-    (void)nt;
 
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
+    // The loops below, with their worksharing directives: run by the team, or
+    // (one thread) called directly, where they bind to no team at all and no
+    // OpenMP region is entered.
+    auto five_loops = [&]() {
         for (index_t jc = 0; jc < n; jc += NC) {
             const index_t nc = std::min(NC, n - jc);
             const index_t n_panels = (nc + NR - 1) / NR;
@@ -104,6 +105,12 @@ void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
                 }
             }
         }
+    };
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        five_loops();
+    } else {
+        five_loops();
     }
 }
 
@@ -131,12 +138,10 @@ void gemm_direct(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
                   b.cs, b_pack + (jp - first_packed) * NR * k);
     }
     const int nt = static_cast<int>(std::min<index_t>(threads_for(m * n * k, kMinFlopsPerThread), n_panels));
-    (void)nt;
     // Threads share out the column panels of C.  Within one, K blocks run
     // outside the row panels, so that the KC x NR slice of B stays in L1
     // while every row panel of A streams past it.
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (index_t jp = 0; jp < n_panels; ++jp) {
+    auto column_panel = [&](index_t jp) {
         const index_t j0 = jp * NR;
         const int cols = static_cast<int>(std::min<index_t>(NR, n - j0));
         const bool packed = jp >= first_packed;
@@ -155,6 +160,12 @@ void gemm_direct(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
                 if (last_k && ep.active()) apply_epilogue(ep, ct, c.rs, rows, cols, j0);
             }
         }
+    };
+    if (nt > 1) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (index_t jp = 0; jp < n_panels; ++jp) column_panel(jp);
+    } else {
+        for (index_t jp = 0; jp < n_panels; ++jp) column_panel(jp);  // no OpenMP call
     }
 }
 

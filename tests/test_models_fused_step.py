@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import bprop
 from bprop import ops, reference
-from bprop.models import fused_step
+from bprop.models import fused_step, training
 from bprop.models.fused_step import FusedDenseStep
 
 
@@ -189,7 +189,34 @@ def test_train_step_kernel_rejects_bad_arguments():
              slots=slots)
 
 
-def test_fused_step_module_is_used_by_fit(monkeypatch):
+def test_fit_runs_many_fused_steps_per_core_call(monkeypatch):
+    """Without batch-level callbacks, fit hands whole runs of steps to the core."""
+    calls = []
+    real = FusedDenseStep.run_steps
+
+    def counting(self, rows, batch_size):
+        calls.append((len(rows), batch_size))
+        return real(self, rows, batch_size)
+
+    monkeypatch.setattr(fused_step.FusedDenseStep, "run_steps", counting)
+    monkeypatch.setattr(training, "_STEPS_PER_CALL", 2)
+    x, y = _data(n=70)
+    model = _model(("relu",), "adam")
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert calls == [(64, 32), (6, 32)]
+    assert model.optimizer.iterations == 3
+
+
+class _BatchCounter(bprop.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches.append(batch)
+
+
+def test_batch_level_callbacks_get_one_fused_step_per_batch(monkeypatch):
     calls = []
     real = FusedDenseStep.run
 
@@ -199,8 +226,28 @@ def test_fused_step_module_is_used_by_fit(monkeypatch):
 
     monkeypatch.setattr(fused_step.FusedDenseStep, "run", counting)
     x, y = _data(n=70)
-    _model(("relu",), "adam").fit(x, y, batch_size=32, epochs=1, verbose=0)
-    assert calls == [32, 32, 6]
+    counter = _BatchCounter()
+    _model(("relu",), "adam").fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[counter])
+    assert calls == [32, 32, 6] and counter.batches == [0, 1, 2]
+
+
+@pytest.mark.parametrize("shuffle", [True, False], ids=["shuffled", "in-order"])
+@pytest.mark.parametrize("schedule", [False, True], ids=["constant-lr", "schedule"])
+def test_chunked_fit_equals_the_per_batch_fit_to_the_bit(monkeypatch, shuffle, schedule):
+    """Many steps per core call: the same weights, history and optimizer state."""
+    x, y = _data(n=203)
+    results = []
+    for chunk in (False, True):
+        lr = bprop.optimizers.schedules.ExponentialDecay(0.01, 3, 0.5) if schedule else 0.01
+        model = _model(("relu", "tanh"), bprop.optimizers.Adam(learning_rate=lr))
+        monkeypatch.setattr(training, "_STEPS_PER_CALL", 3)
+        callbacks = [_BatchCounter()] if not chunk else []
+        bprop.utils.set_random_seed(11)
+        history = model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=callbacks,
+                            shuffle=shuffle)
+        results.append((history.history, [w.tobytes() for w in model.get_weights()],
+                        model.optimizer.iterations))
+    assert results[0] == results[1]
 
 
 @pytest.mark.parametrize("module", [ops, reference], ids=["core", "numpy"])
@@ -258,6 +305,83 @@ def test_train_step_rows_checks_only_the_batch_labels():
         ops.dense_softmax_xent_train_step(x, labels, weights, biases, ["relu", None], *bufs,
                                           optimizer="adam", lr=0.1, slots=slots,
                                           rows=np.array([0, 10]))
+
+
+def _steps_call(module, x, labels, rows, batch_size, lrs, optimizer="adam", seed=5, **kw):
+    _, _, weights, biases = _step_args(np.random.default_rng(seed), x.dtype)
+    bufs = _buffers(x[:min(int(batch_size), len(rows))], weights, x.dtype)
+    params = [p for w, b in zip(weights, biases) for p in (w, b) if p is not None]
+    slots = [np.zeros_like(p) for p in params for _ in range(2 if optimizer == "adam" else 1)]
+    out = module.dense_softmax_xent_train_steps(
+        x, labels, rows, batch_size, weights, biases, ["tanh", None], *bufs, optimizer=optimizer,
+        lrs=lrs, slots=slots, **kw)
+    return out, weights + params + slots
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_train_steps_equal_single_steps_and_the_twin(optimizer):
+    """n steps in one call = n single-step calls (bits), and the NumPy twin (1e-12)."""
+    rng = np.random.default_rng(8)
+    x, labels, _, _ = _step_args(rng, np.float64, n=23)
+    rows = rng.permutation(23)
+    lrs = np.array([0.1, 0.05, 0.02, 0.01, 0.3])
+    kw = dict(first_step=4, momentum=0.9) if optimizer == "sgd" else dict(first_step=4)
+    (losses, correct, done), state = _steps_call(ops, x, labels, rows, 5, lrs, optimizer, **kw)
+    assert done == 5 and losses.shape == (5,) and correct.dtype == np.int64
+    # the same five steps, one call each
+    _, _, weights, biases = _step_args(np.random.default_rng(5), np.float64)
+    params = [p for w, b in zip(weights, biases) for p in (w, b) if p is not None]
+    slots = [np.zeros_like(p) for p in params for _ in range(2 if optimizer == "adam" else 1)]
+    for s in range(5):
+        part = rows[5 * s:5 * s + 5]
+        bufs = _buffers(x[:len(part)], weights, np.float64)
+        loss, right, _ = ops.dense_softmax_xent_train_step(
+            x, labels, weights, biases, ["tanh", None], *bufs, optimizer=optimizer, lr=lrs[s],
+            step=4 + s, slots=slots, rows=part, momentum=kw.get("momentum", 0.0))
+        assert loss == losses[s] and right == correct[s]
+    for a, b in zip(state, weights + params + slots):
+        assert a.tobytes() == b.tobytes()
+    (t_losses, t_correct, t_done), t_state = _steps_call(reference, x, labels, rows, 5, lrs,
+                                                         optimizer, **kw)
+    assert t_done == 5 and np.array_equal(t_correct, correct)
+    np.testing.assert_allclose(t_losses, losses, rtol=1e-12)
+    for a, b in zip(state, t_state):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("module", [ops, reference], ids=["core", "numpy"])
+def test_train_steps_stop_before_a_non_finite_step(module):
+    rng = np.random.default_rng(9)
+    x, labels, _, _ = _step_args(rng, np.float32, n=20)
+    x[9] = np.inf  # in the third batch of 4 (rows 8-11)
+    rows = np.arange(20)
+    with np.errstate(all="ignore"):  # the twin's float arithmetic on inf
+        (losses, correct, done), state = _steps_call(module, x, labels, rows, 4, np.full(5, 0.1))
+    assert done == 2 and not np.isfinite(losses[2])
+    assert np.all(np.isnan(losses[3:])) and np.all(correct[3:] == 0)
+    (ref_losses, _, _), ref_state = _steps_call(module, x, labels, rows[:8], 4, np.full(2, 0.1))
+    np.testing.assert_array_equal(losses[:2], ref_losses)
+    for a, b in zip(state, ref_state):
+        assert a.tobytes() == b.tobytes()  # the bad step changed nothing
+
+
+@pytest.mark.parametrize("module", [ops, reference], ids=["core", "numpy"])
+@pytest.mark.parametrize("change, error, match", [
+    (dict(batch_size=0), ValueError, r"batch_size: expected an int >= 1, got 0"),
+    (dict(batch_size=2.0), TypeError, r"batch_size: expected an int"),
+    (dict(lrs=np.full(3, 0.1)), ValueError, r"lrs: expected 5 learning rates .*got 3"),
+    (dict(lrs=np.array([0.1, 0.1, -1.0, 0.1, 0.1])), ValueError,
+     r"lrs: expected learning rates >= 0, got -1\.0+ at index 2"),
+    (dict(lrs=np.full((5, 1), 0.1)), ValueError, r"lrs: expected a 1-D array"),
+    (dict(rows=np.r_[np.arange(16), 99]), ValueError,
+     r"rows: expected row indices in \[0, 17\) \(the rows of x\), got 99 at index 16"),
+], ids=["batch-0", "batch-float", "lrs-short", "lrs-negative", "lrs-2d", "rows-range"])
+def test_train_steps_bad_arguments_raise(module, change, error, match):
+    x, labels, _, _ = _step_args(np.random.default_rng(5), np.float32)
+    args = dict(rows=np.arange(17), batch_size=4, lrs=np.full(5, 0.1))
+    args.update(change)
+    with pytest.raises(error, match=match):
+        _steps_call(module, x, labels, args["rows"], args["batch_size"], args["lrs"])
 
 
 MUTATIONS = ("dtype", "int", "shape", "fortran", "readonly", "none")

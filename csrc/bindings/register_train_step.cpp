@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "../core/gemm/workspace.hpp"
 
@@ -65,15 +66,22 @@ Gathered<T> gather_rows(const T* x, index_t features, const std::int64_t* labels
     return {xs, ls};
 }
 
+// The model's arrays of one call, checked for a batch of n rows.
 template <typename T>
-py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const py::array* rows,
-                    const py::list& weights,
-                    const py::list& biases, const py::list& activations, const py::list& outputs,
-                    const py::list& input_grads, const py::list& weight_grads, const py::list& bias_grads,
-                    const py::list& slots, py::handle dlogits_obj, const bprop::StepOptimizerParams& opt) {
+struct StepArrays {
+    std::vector<bprop::StepLayer<T>> layers;
+    T* dlogits;
+    index_t classes;
+};
+
+template <typename T>
+StepArrays<T> checked_step_arrays(DType dt, const py::array& x, const py::array& labels, index_t n,
+                                  const py::list& weights, const py::list& biases,
+                                  const py::list& activations, const py::list& outputs,
+                                  const py::list& input_grads, const py::list& weight_grads,
+                                  const py::list& bias_grads, const py::list& slots,
+                                  py::handle dlogits_obj, const bprop::StepOptimizerParams& opt) {
     const std::size_t count = weights.size();
-    const bool gather = rows != nullptr;
-    const index_t n = gather ? rows->shape(0) : x.shape(0);
     std::vector<bprop::StepLayer<T>> layers(count);
     index_t in = x.shape(1);
     const std::size_t slots_per_param = opt.kind == bprop::StepOptimizer::adam ? 2 : (opt.momentum != 0.0 ? 1 : 0);
@@ -130,16 +138,34 @@ py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const
         if (extents[i].lo < extents[i - 1].hi)
             throw py::value_error(extents[i].name + ": must not overlap " + extents[i - 1].name +
                                   " (every array of the step is read or written)");
+    return {std::move(layers), dlogits, in};
+}
+
+// Every label a step will read (labels[rows], or the first n) is a class index.
+inline void check_labels(const std::int64_t* lp, const std::int64_t* rp, index_t n, index_t classes) {
+    for (index_t r = 0; r < n; ++r) {
+        const index_t at = rp != nullptr ? rp[r] : r;
+        if (lp[at] < 0 || lp[at] >= classes)
+            throw py::value_error("labels: expected class indices in [0, " + std::to_string(classes) +
+                                  "), got " + std::to_string(lp[at]) + " at index " + std::to_string(at));
+    }
+}
+
+template <typename T>
+py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const py::array* rows,
+                    const py::list& weights,
+                    const py::list& biases, const py::list& activations, const py::list& outputs,
+                    const py::list& input_grads, const py::list& weight_grads, const py::list& bias_grads,
+                    const py::list& slots, py::handle dlogits_obj, const bprop::StepOptimizerParams& opt) {
+    const bool gather = rows != nullptr;
+    const index_t n = gather ? rows->shape(0) : x.shape(0);
+    StepArrays<T> arrays = checked_step_arrays<T>(dt, x, labels, n, weights, biases, activations, outputs,
+                                                  input_grads, weight_grads, bias_grads, slots, dlogits_obj, opt);
     const T* xp = static_cast<const T*>(x.data());
     const auto* lp = static_cast<const std::int64_t*>(labels.data());
     // Only the batch's labels are checked (with rows, not the whole data set).
     const auto* rp = gather ? static_cast<const std::int64_t*>(rows->data()) : nullptr;
-    for (index_t r = 0; r < n; ++r) {
-        const index_t at = gather ? rp[r] : r;
-        if (lp[at] < 0 || lp[at] >= in)
-            throw py::value_error("labels: expected class indices in [0, " + std::to_string(in) + "), got " +
-                                  std::to_string(lp[at]) + " at index " + std::to_string(at));
-    }
+    check_labels(lp, rp, n, arrays.classes);
     bprop::StepResult r;
     {
         py::gil_scoped_release nogil;
@@ -148,9 +174,143 @@ py::tuple step_impl(DType dt, const py::array& x, const py::array& labels, const
             xp = g.x;
             lp = g.labels;
         }
-        r = bprop::dense_softmax_xent_step<T>(n, xp, lp, layers, dlogits, opt);
+        r = bprop::dense_softmax_xent_step<T>(n, xp, lp, arrays.layers, arrays.dlogits, opt);
     }
     return py::make_tuple(r.loss, static_cast<long long>(r.correct), r.updated);
+}
+
+// Asks the memory system for the rows of the next batch while this one
+// trains: a shuffled batch is a few dozen rows scattered over the data set.
+template <typename T>
+void prefetch_rows(const T* x, index_t features, const std::int64_t* rows, index_t n) {
+    const std::size_t row_bytes = sizeof(T) * static_cast<std::size_t>(features);
+    for (index_t r = 0; r < n; ++r) {
+        const char* p = reinterpret_cast<const char*>(x + rows[r] * features);
+        for (std::size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(p + off);
+    }
+}
+
+// Consecutive steps over rows[0:batch], rows[batch:2 batch], ... (the last
+// may be shorter), with lrs[s] and Adam's count first_step + s for step s.
+// Stops before updating on a non-finite loss; returns (losses, correct, done).
+template <typename T>
+py::tuple steps_impl(DType dt, const py::array& x, const py::array& labels, const py::array& rows,
+                     index_t batch, const py::array& lrs, const py::list& weights, const py::list& biases,
+                     const py::list& activations, const py::list& outputs, const py::list& input_grads,
+                     const py::list& weight_grads, const py::list& bias_grads, const py::list& slots,
+                     py::handle dlogits_obj, bprop::StepOptimizerParams opt) {
+    const index_t total = rows.shape(0);
+    const index_t steps = (total + batch - 1) / batch;
+    if (lrs.shape(0) != steps)
+        throw py::value_error("lrs: expected " + std::to_string(steps) + " learning rates (one per step of " +
+                              std::to_string(batch) + " of the " + std::to_string(total) + " rows), got " +
+                              std::to_string(lrs.shape(0)));
+    const auto* lr = static_cast<const double*>(lrs.data());
+    for (index_t s = 0; s < steps; ++s)
+        if (!(lr[s] >= 0.0))
+            throw py::value_error("lrs: expected learning rates >= 0, got " + std::to_string(lr[s]) +
+                                  " at index " + std::to_string(s));
+    StepArrays<T> arrays = checked_step_arrays<T>(dt, x, labels, total == 0 ? batch : std::min(batch, total), weights, biases,
+                                                  activations, outputs, input_grads, weight_grads, bias_grads,
+                                                  slots, dlogits_obj, opt);
+    const auto* lp = static_cast<const std::int64_t*>(labels.data());
+    const auto* rp = static_cast<const std::int64_t*>(rows.data());
+    check_labels(lp, rp, total, arrays.classes);
+    py::array_t<double> losses(steps);
+    py::array_t<std::int64_t> correct(steps);
+    double* loss_out = losses.mutable_data();
+    std::int64_t* correct_out = correct.mutable_data();
+    for (index_t s = 0; s < steps; ++s) {  // steps after a stop stay NaN / 0
+        loss_out[s] = std::numeric_limits<double>::quiet_NaN();
+        correct_out[s] = 0;
+    }
+    const T* xp = static_cast<const T*>(x.data());
+    const index_t features = x.shape(1);
+    const double first_step = opt.step;
+    index_t done = 0;
+    {
+        py::gil_scoped_release nogil;
+        for (index_t s = 0; s < steps; ++s) {
+            const index_t begin = s * batch, n = std::min(batch, total - begin);
+            if (begin + n < total) prefetch_rows(xp, features, rp + begin + n, std::min(batch, total - begin - n));
+            const Gathered<T> g = gather_rows(xp, features, lp, rp + begin, n);
+            opt.lr = lr[s];
+            opt.step = first_step + static_cast<double>(s);
+            const bprop::StepResult r = bprop::dense_softmax_xent_step<T>(n, g.x, g.labels, arrays.layers,
+                                                                          arrays.dlogits, opt);
+            loss_out[s] = r.loss;
+            correct_out[s] = static_cast<std::int64_t>(r.correct);
+            if (!r.updated) break;
+            done = s + 1;
+        }
+    }
+    return py::make_tuple(losses, correct, static_cast<long long>(done));
+}
+
+// x as a C-contiguous 2-D float array, labels as int64 of its length.
+inline std::pair<py::array, py::array> checked_data(py::handle x_obj, py::handle labels_obj) {
+    py::array x = c_contiguous(float_arg(x_obj, "x"));
+    require_ndim(x, 2, "x");
+    py::array labels = as_array(labels_obj, "labels");
+    const char kind = labels.dtype().kind();
+    if (kind != 'i' && kind != 'u')
+        throw py::type_error("labels: expected integer class indices, got " + dtype_str(labels));
+    if (labels.ndim() != 1 || labels.shape(0) != x.shape(0))
+        throw py::value_error("labels: expected shape (" + std::to_string(x.shape(0)) + ",), got " +
+                              shape_str(labels));
+    labels = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(labels);
+    if (!labels) throw std::bad_alloc();
+    return {x, labels};
+}
+
+// Row indices into x: 1-D integers in [0, rows of x), as int64.
+inline py::array checked_rows(py::handle rows_obj, index_t x_rows) {
+    py::array rows = as_array(rows_obj, "rows");
+    const char rkind = rows.dtype().kind();
+    if (rkind != 'i' && rkind != 'u')
+        throw py::type_error("rows: expected integer row indices, got " + dtype_str(rows));
+    if (rows.ndim() != 1) throw py::value_error("rows: expected a 1-D array, got shape " + shape_str(rows));
+    rows = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(rows);
+    if (!rows) throw std::bad_alloc();
+    const auto* rp = static_cast<const std::int64_t*>(rows.data());
+    for (py::ssize_t i = 0; i < rows.shape(0); ++i)
+        if (rp[i] < 0 || rp[i] >= x_rows)
+            throw py::value_error("rows: expected row indices in [0, " + std::to_string(x_rows) +
+                                  ") (the rows of x), got " + std::to_string(rp[i]) + " at index " +
+                                  std::to_string(i));
+    return rows;
+}
+
+inline void check_layer_lists(const py::list& weights, std::initializer_list<std::pair<const py::list*, const char*>> lists) {
+    const std::size_t count = weights.size();
+    if (count == 0) throw py::value_error("weights: expected at least one layer, got none");
+    for (const auto& lst : lists)
+        if (lst.first->size() != count)
+            throw py::value_error(std::string(lst.second) + ": expected " + std::to_string(count) +
+                                  " entries (one per layer), got " + std::to_string(lst.first->size()));
+}
+
+inline bprop::StepOptimizerParams checked_optimizer(const std::string& optimizer, double lr, double step,
+                                                    double beta1, double beta2, double eps, double weight_decay,
+                                                    double momentum, bool nesterov) {
+    bprop::StepOptimizerParams opt{};
+    if (optimizer == "adam") opt.kind = bprop::StepOptimizer::adam;
+    else if (optimizer == "sgd") opt.kind = bprop::StepOptimizer::sgd;
+    else throw py::value_error("optimizer: expected 'adam' or 'sgd', got '" + optimizer + "'");
+    if (!(lr >= 0.0)) throw py::value_error("lr: expected a value >= 0, got " + std::to_string(lr));
+    if (opt.kind == bprop::StepOptimizer::adam && !(step >= 1.0))
+        throw py::value_error("step: expected a count >= 1, got " + std::to_string(step));
+    if (!(momentum >= 0.0 && momentum <= 1.0))
+        throw py::value_error("momentum: expected a value in [0, 1], got " + std::to_string(momentum));
+    opt.lr = lr;
+    opt.step = step;
+    opt.beta1 = beta1;
+    opt.beta2 = beta2;
+    opt.eps = eps;
+    opt.weight_decay = weight_decay;
+    opt.momentum = momentum;
+    opt.nesterov = nesterov;
+    return opt;
 }
 
 }  // namespace
@@ -162,62 +322,18 @@ void register_train_step(py::module_& m) {
            py::list outputs, py::list input_grads, py::list weight_grads, py::list bias_grads,
            py::handle dlogits, const std::string& optimizer, double lr, double step, double beta1, double beta2,
            double eps, double weight_decay, double momentum, bool nesterov, py::list slots, py::handle rows_obj) {
-            py::array x = c_contiguous(float_arg(x_obj, "x"));
+            auto data = checked_data(x_obj, labels_obj);
+            py::array x = data.first, labels = data.second;
             const DType dt = float_dtype(x, "x");
-            require_ndim(x, 2, "x");
-            py::array labels = as_array(labels_obj, "labels");
-            const char kind = labels.dtype().kind();
-            if (kind != 'i' && kind != 'u')
-                throw py::type_error("labels: expected integer class indices, got " + dtype_str(labels));
-            if (labels.ndim() != 1 || labels.shape(0) != x.shape(0))
-                throw py::value_error("labels: expected shape (" + std::to_string(x.shape(0)) + ",), got " +
-                                      shape_str(labels));
-            labels = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(labels);
-            if (!labels) throw std::bad_alloc();
             // A default py::array is an empty array, not null: `gather` says whether rows were given.
             const bool gather = !rows_obj.is_none();
             py::array rows;
-            if (gather) {
-                rows = as_array(rows_obj, "rows");
-                const char rkind = rows.dtype().kind();
-                if (rkind != 'i' && rkind != 'u')
-                    throw py::type_error("rows: expected integer row indices, got " + dtype_str(rows));
-                if (rows.ndim() != 1) throw py::value_error("rows: expected a 1-D array, got shape " + shape_str(rows));
-                rows = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(rows);
-                if (!rows) throw std::bad_alloc();
-                const auto* rp = static_cast<const std::int64_t*>(rows.data());
-                for (py::ssize_t i = 0; i < rows.shape(0); ++i)
-                    if (rp[i] < 0 || rp[i] >= x.shape(0))
-                        throw py::value_error("rows: expected row indices in [0, " + std::to_string(x.shape(0)) +
-                                              ") (the rows of x), got " + std::to_string(rp[i]) + " at index " +
-                                              std::to_string(i));
-            }
-            const std::size_t count = weights.size();
-            if (count == 0) throw py::value_error("weights: expected at least one layer, got none");
-            for (const auto& lst : {std::make_pair(&biases, "biases"), std::make_pair(&activations, "activations"),
-                                    std::make_pair(&outputs, "outputs"), std::make_pair(&input_grads, "input_grads"),
-                                    std::make_pair(&weight_grads, "weight_grads"),
-                                    std::make_pair(&bias_grads, "bias_grads")})
-                if (lst.first->size() != count)
-                    throw py::value_error(std::string(lst.second) + ": expected " + std::to_string(count) +
-                                          " entries (one per layer), got " + std::to_string(lst.first->size()));
-            bprop::StepOptimizerParams opt{};
-            if (optimizer == "adam") opt.kind = bprop::StepOptimizer::adam;
-            else if (optimizer == "sgd") opt.kind = bprop::StepOptimizer::sgd;
-            else throw py::value_error("optimizer: expected 'adam' or 'sgd', got '" + optimizer + "'");
-            if (!(lr >= 0.0)) throw py::value_error("lr: expected a value >= 0, got " + std::to_string(lr));
-            if (opt.kind == bprop::StepOptimizer::adam && !(step >= 1.0))
-                throw py::value_error("step: expected a count >= 1, got " + std::to_string(step));
-            if (!(momentum >= 0.0 && momentum <= 1.0))
-                throw py::value_error("momentum: expected a value in [0, 1], got " + std::to_string(momentum));
-            opt.lr = lr;
-            opt.step = step;
-            opt.beta1 = beta1;
-            opt.beta2 = beta2;
-            opt.eps = eps;
-            opt.weight_decay = weight_decay;
-            opt.momentum = momentum;
-            opt.nesterov = nesterov;
+            if (gather) rows = checked_rows(rows_obj, x.shape(0));
+            check_layer_lists(weights, {{&biases, "biases"}, {&activations, "activations"}, {&outputs, "outputs"},
+                                        {&input_grads, "input_grads"}, {&weight_grads, "weight_grads"},
+                                        {&bias_grads, "bias_grads"}});
+            const bprop::StepOptimizerParams opt =
+                checked_optimizer(optimizer, lr, step, beta1, beta2, eps, weight_decay, momentum, nesterov);
             return dispatch(dt, [&](auto tag) {
                 using T = decltype(tag);
                 return step_impl<T>(dt, x, labels, gather ? &rows : nullptr, weights, biases, activations, outputs, input_grads,
@@ -242,6 +358,56 @@ void register_train_step(py::module_& m) {
         "No update when the loss is not finite (updated=False).  correct: rows whose\n"
         "softmax argmax is the label.  rows: when given, the batch is x[rows] with labels[rows]\n"
         "(gathered in the core: x and labels are then the whole data set).");
+
+    m.def(
+        "dense_softmax_xent_train_steps",
+        [](py::handle x_obj, py::handle labels_obj, py::handle rows_obj, py::handle batch_size_obj,
+           py::list weights, py::list biases, py::list activations, py::list outputs, py::list input_grads,
+           py::list weight_grads, py::list bias_grads, py::handle dlogits, const std::string& optimizer,
+           py::handle lrs_obj, double first_step, double beta1, double beta2, double eps, double weight_decay,
+           double momentum, bool nesterov, py::list slots) {
+            auto data = checked_data(x_obj, labels_obj);
+            py::array x = data.first, labels = data.second;
+            const DType dt = float_dtype(x, "x");
+            py::array rows = checked_rows(rows_obj, x.shape(0));
+            if (!py::isinstance<py::int_>(batch_size_obj) || py::isinstance<py::bool_>(batch_size_obj))
+                throw py::type_error("batch_size: expected an int, got " +
+                                     py::str(py::type::handle_of(batch_size_obj)).cast<std::string>());
+            const long long batch = batch_size_obj.cast<long long>();
+            if (batch < 1) throw py::value_error("batch_size: expected an int >= 1, got " + std::to_string(batch));
+            py::array lrs = as_array(lrs_obj, "lrs");
+            if (lrs.ndim() != 1) throw py::value_error("lrs: expected a 1-D array, got shape " + shape_str(lrs));
+            lrs = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(lrs);
+            if (!lrs) throw std::bad_alloc();
+            check_layer_lists(weights, {{&biases, "biases"}, {&activations, "activations"}, {&outputs, "outputs"},
+                                        {&input_grads, "input_grads"}, {&weight_grads, "weight_grads"},
+                                        {&bias_grads, "bias_grads"}});
+            const bprop::StepOptimizerParams opt = checked_optimizer(
+                optimizer, 0.0, first_step, beta1, beta2, eps, weight_decay, momentum, nesterov);
+            return dispatch(dt, [&](auto tag) {
+                using T = decltype(tag);
+                return steps_impl<T>(dt, x, labels, rows, static_cast<index_t>(batch), lrs, weights, biases,
+                                     activations, outputs, input_grads, weight_grads, bias_grads, slots, dlogits,
+                                     opt);
+            });
+        },
+        py::arg("x"), py::arg("labels"), py::arg("rows"), py::arg("batch_size"), py::arg("weights"),
+        py::arg("biases"), py::arg("activations"), py::arg("outputs"), py::arg("input_grads"),
+        py::arg("weight_grads"), py::arg("bias_grads"), py::arg("dlogits"), py::arg("optimizer"),
+        py::arg("lrs"), py::arg("first_step") = 1.0, py::arg("beta1") = 0.9, py::arg("beta2") = 0.999,
+        py::arg("eps") = 1e-7, py::arg("weight_decay") = 0.0, py::arg("momentum") = 0.0,
+        py::arg("nesterov") = false, py::arg("slots") = py::list(),
+        "dense_softmax_xent_train_steps(x, labels, rows, batch_size, weights, biases, activations, outputs,\n"
+        "    input_grads, weight_grads, bias_grads, dlogits, optimizer, lrs, first_step=1, beta1=0.9,\n"
+        "    beta2=0.999, eps=1e-7, weight_decay=0.0, momentum=0.0, nesterov=False, slots=[])\n"
+        "    -> (losses, correct, done)\n\n"
+        "Consecutive dense_softmax_xent_train_step calls in one: step s trains on\n"
+        "x[rows[s*batch_size:(s+1)*batch_size]] (the last batch may be shorter) with lrs[s]\n"
+        "and Adam's count first_step + s, the GIL released throughout; the batch buffers\n"
+        "(outputs, input_grads, dlogits) have batch_size rows (or fewer when rows is shorter).\n"
+        "Stops before the update of the first step whose loss is not finite.  losses (float64)\n"
+        "and correct (int64) have one entry per step (NaN / 0 past a stop); done counts the\n"
+        "steps applied.");
 }
 
 }  // namespace bprop_py

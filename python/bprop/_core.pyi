@@ -59,6 +59,16 @@ def dense_softmax_xent_train_step(x: ArrayLike, labels: ArrayLike, weights: List
                                   nesterov: bool = False, slots: List[np.ndarray] = [],
                                   rows: Optional[ArrayLike] = None
                                   ) -> Tuple[float, int, bool]: ...
+def dense_softmax_xent_train_steps(x: ArrayLike, labels: ArrayLike, rows: ArrayLike, batch_size: int,
+                                   weights: List[np.ndarray], biases: List[Optional[np.ndarray]],
+                                   activations: List[Optional[str]], outputs: List[np.ndarray],
+                                   input_grads: List[np.ndarray], weight_grads: List[np.ndarray],
+                                   bias_grads: List[np.ndarray], dlogits: np.ndarray,
+                                   optimizer: str, lrs: ArrayLike, first_step: float = 1.0,
+                                   beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7,
+                                   weight_decay: float = 0.0, momentum: float = 0.0,
+                                   nesterov: bool = False, slots: List[np.ndarray] = []
+                                   ) -> Tuple[np.ndarray, np.ndarray, int]: ...
 def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
 def get_isa() -> str: ...

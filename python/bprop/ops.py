@@ -49,8 +49,9 @@ sgd_update = _core.sgd_update
 rmsprop_update = _core.rmsprop_update
 adam_update = _core.adam_update
 adagrad_update = _core.adagrad_update
-# a whole training step of a dense stack (fit's fast path)
+# whole training steps of a dense stack (fit's fast path)
 dense_softmax_xent_train_step = _core.dense_softmax_xent_train_step
+dense_softmax_xent_train_steps = _core.dense_softmax_xent_train_steps
 # threads and build
 get_num_threads = _core.get_num_threads
 set_num_threads = _core.set_num_threads

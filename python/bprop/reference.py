@@ -462,3 +462,59 @@ def dense_softmax_xent_train_step(x, labels, weights, biases, activations, outpu
             else:
                 sgd_update(param, grad, lr, momentum, nesterov, s[0] if s else None)
     return loss, correct, True
+
+
+def dense_softmax_xent_train_steps(x, labels, rows, batch_size, weights, biases, activations,
+                                   outputs, input_grads, weight_grads, bias_grads, dlogits,
+                                   optimizer, lrs, first_step=1.0, beta1=0.9, beta2=0.999,
+                                   eps=1e-7, weight_decay=0.0, momentum=0.0, nesterov=False,
+                                   slots=[]):  # noqa: B006 (never mutated)
+    """Consecutive :func:`dense_softmax_xent_train_step` calls: step ``s`` trains on
+    ``x[rows[s * batch_size:(s + 1) * batch_size]]`` (the last batch may be
+    shorter) with learning rate ``lrs[s]`` and Adam's count ``first_step + s``;
+    the batch buffers have ``batch_size`` rows (fewer when ``rows`` is
+    shorter).  Stops before the update of the first step whose loss is not
+    finite.  Returns ``(losses, correct, done)``: float64 and int64 arrays with
+    one entry per step (NaN / 0 past a stop) and the number of steps applied.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError("batch_size: expected an int, got %s" % type(batch_size).__name__)
+    if batch_size < 1:
+        raise ValueError("batch_size: expected an int >= 1, got %d" % batch_size)
+    rows = np.asarray(rows)
+    if rows.dtype.kind not in "iu":
+        raise TypeError("rows: expected integer row indices, got %s" % rows.dtype)
+    if rows.ndim != 1:
+        raise ValueError("rows: expected a 1-D array, got shape %s" % (rows.shape,))
+    total = rows.shape[0]
+    bad = np.flatnonzero((rows < 0) | (rows >= np.asarray(x).shape[0]))
+    if bad.size:
+        raise ValueError("rows: expected row indices in [0, %d) (the rows of x), got %d at "
+                         "index %d" % (np.asarray(x).shape[0], rows[bad[0]], bad[0]))
+    steps = -(-total // batch_size)
+    lrs = np.asarray(lrs, dtype=np.float64)
+    if lrs.ndim != 1:
+        raise ValueError("lrs: expected a 1-D array, got shape %s" % (lrs.shape,))
+    if lrs.shape[0] != steps:
+        raise ValueError("lrs: expected %d learning rates (one per step of %d of the %d rows), "
+                         "got %d" % (steps, batch_size, total, lrs.shape[0]))
+    bad = np.flatnonzero(~(lrs >= 0))
+    if bad.size:
+        raise ValueError("lrs: expected learning rates >= 0, got %r at index %d"
+                         % (float(lrs[bad[0]]), bad[0]))
+    losses = np.full(steps, np.nan)
+    correct = np.zeros(steps, dtype=np.int64)
+    done = 0
+    for s in range(steps):
+        part = rows[s * batch_size:(s + 1) * batch_size]
+        n = part.shape[0]
+        loss, right, updated = dense_softmax_xent_train_step(
+            x, labels, weights, biases, activations, [o[:n] for o in outputs],
+            [g[:n] for g in input_grads], weight_grads, bias_grads, dlogits[:n], optimizer,
+            float(lrs[s]), first_step + s, beta1, beta2, eps, weight_decay, momentum, nesterov,
+            slots, rows=part)
+        losses[s], correct[s] = loss, right
+        if not updated:
+            break
+        done = s + 1
+    return losses, correct, done

@@ -21,6 +21,7 @@ from ..layers.flatten import Flatten
 from ..losses import SparseCategoricalCrossentropy
 from ..metrics import SparseCategoricalAccuracy
 from ..optimizers import SGD, Adam
+from ..optimizers.schedules import LearningRateSchedule
 
 _HIDDEN_ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh")
 
@@ -66,16 +67,9 @@ class FusedDenseStep:
         self.labels = np.ascontiguousarray(y.reshape(-1), dtype=np.int64)
         return self
 
-    def run(self, start, stop, rows=None):
-        """One step on the bound rows ``rows`` (gathered in the core), or on the
-        slice ``start:stop`` when ``rows`` is None; returns the loss (weights
-        unchanged when it is not finite)."""
+    def _arrays(self, n):
+        """The model's weights, batch buffers (n rows), gradients and optimizer slots."""
         model, opt = self.model, self.model.optimizer
-        if rows is None:
-            x2, labels = self.x[start:stop], self.labels[start:stop]
-        else:
-            x2, labels = self.x, self.labels
-        n = stop - start
         weights, biases, outputs, input_grads, weight_grads, bias_grads, slots = \
             [], [], [], [], [], [], []
         for layer in self.layers:
@@ -90,18 +84,56 @@ class FusedDenseStep:
             if layer.use_bias:
                 slots.extend(opt._ensure_slots(layer.bias))
         dlogits = model._batch_buffer("dloss", outputs[-1].shape, outputs[-1].dtype)
-        step = opt.iterations + 1
+        return dict(weights=weights, biases=biases, activations=self.activations,
+                    outputs=outputs, input_grads=input_grads, weight_grads=weight_grads,
+                    bias_grads=bias_grads, dlogits=dlogits, slots=slots)
+
+    def _hyper(self):
+        opt = self.model.optimizer
         if isinstance(opt, Adam):
-            hyper = dict(optimizer="adam", step=step, beta1=opt.beta_1, beta2=opt.beta_2,
-                         eps=opt.epsilon, weight_decay=opt._weight_decay())
+            return dict(optimizer="adam", beta1=opt.beta_1, beta2=opt.beta_2, eps=opt.epsilon,
+                        weight_decay=opt._weight_decay())
+        return dict(optimizer="sgd", momentum=opt.momentum, nesterov=opt.nesterov)
+
+    def _count(self, correct, n):
+        for metric in self.model.compiled_metrics:
+            metric.total += float(correct)
+            metric.count += float(n)
+
+    def run(self, start, stop, rows=None):
+        """One step on the bound rows ``rows`` (gathered in the core), or on the
+        slice ``start:stop`` when ``rows`` is None; returns the loss (weights
+        unchanged when it is not finite)."""
+        opt = self.model.optimizer
+        if rows is None:
+            x2, labels = self.x[start:stop], self.labels[start:stop]
         else:
-            hyper = dict(optimizer="sgd", momentum=opt.momentum, nesterov=opt.nesterov)
-        loss, correct, updated = model._backend.dense_softmax_xent_train_step(
-            x2, labels, weights, biases, self.activations, outputs, input_grads, weight_grads,
-            bias_grads, dlogits, lr=opt.current_learning_rate(), slots=slots, rows=rows, **hyper)
+            x2, labels = self.x, self.labels
+        n = stop - start
+        step = opt.iterations + 1
+        loss, correct, updated = self.model._backend.dense_softmax_xent_train_step(
+            x2, labels, lr=opt.current_learning_rate(), step=step, rows=rows,
+            **self._arrays(n), **self._hyper())
         if updated and math.isfinite(loss):
             opt.iterations = step
-            for metric in model.compiled_metrics:
-                metric.total += float(correct)
-                metric.count += float(n)
+            self._count(correct, n)
         return loss
+
+    def run_steps(self, rows, batch_size):
+        """Consecutive steps over ``rows`` in batches of ``batch_size``, in one core
+        call; returns the losses of the steps taken (a non-finite one last: the
+        core stops before its update)."""
+        opt = self.model.optimizer
+        steps = -(-len(rows) // batch_size)
+        first = opt.iterations
+        if isinstance(opt._learning_rate, LearningRateSchedule):
+            lrs = np.array([float(opt._learning_rate(first + s)) for s in range(steps)])
+        else:
+            lrs = np.full(steps, float(opt._learning_rate))
+        losses, correct, done = self.model._backend.dense_softmax_xent_train_steps(
+            self.x, self.labels, rows, batch_size, lrs=lrs, first_step=first + 1,
+            **self._arrays(min(batch_size, len(rows))), **self._hyper())
+        opt.iterations = first + done
+        for s in range(done):
+            self._count(correct[s], min(batch_size, len(rows) - s * batch_size))
+        return losses[:min(done + 1, steps)]

@@ -60,6 +60,26 @@ def _user_callbacks(callbacks):
     return list(callbacks)
 
 
+# Steps per core call on fit's chunked fast path: long enough to amortise the
+# call, short enough (~30-100 ms) that Ctrl-C is seen promptly.
+_STEPS_PER_CALL = 128
+
+
+def _needs_batch_hooks(callback):
+    """Whether a callback does anything in on_train_batch_begin/end."""
+    from ..callbacks import Callback
+
+    if isinstance(callback, ProgressLogger):
+        return callback.verbose == 1  # the bar advances per batch
+    for hook in ("on_train_batch_begin", "on_train_batch_end"):
+        # The bound hook as the loop would call it (instance attributes and
+        # __getattribute__ tricks included): only Callback's own no-op is idle.
+        method = getattr(callback, hook, None)
+        if method is not None and getattr(method, "__func__", None) is not getattr(Callback, hook):
+            return True
+    return False
+
+
 def _batch_bounds(n, batch_size):
     return [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
 
@@ -163,6 +183,17 @@ class TrainingMixin:
         return loss
 
     # -------------------------------------------------------------- fit
+    def _report_bad_loss(self, loss, epoch, epochs, step, terminate_on_nan):
+        if terminate_on_nan:
+            print("Epoch %d/%d, batch %d: invalid loss (%s), terminating training "
+                  "(TerminateOnNaN); the weights are those before this batch"
+                  % (epoch + 1, epochs, step, loss))
+            self.stop_training = True
+        else:
+            print("Epoch %d/%d, batch %d: invalid loss (%s), batch skipped "
+                  "(no update); training goes on (terminate_on_nan=False)"
+                  % (epoch + 1, epochs, step, loss))
+
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, validation_batch_size=None,
@@ -213,6 +244,8 @@ class TrainingMixin:
         fused = FusedDenseStep.for_model(self, sw)  # None: the general step below
         if fused is not None:
             fused.bind(x, y)
+        # Without batch-level callbacks, many fused steps run per core call.
+        chunked = fused is not None and not any(_needs_batch_hooks(cb) for cb in cbs)
         dispatch.on_train_begin({})
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -221,7 +254,23 @@ class TrainingMixin:
             order = _utils.get_rng().permutation(n) if shuffle else None
             seen, loss_sum = 0, 0.0
             logs = {}
-            for step, (start, stop) in enumerate(bounds):
+            if chunked:
+                rows = order if order is not None else np.arange(n)
+                step = 0
+                while step < len(bounds) and not self.stop_training:
+                    last = min(step + _STEPS_PER_CALL, len(bounds)) - 1
+                    losses = fused.run_steps(rows[bounds[step][0]:bounds[last][1]], batch_size)
+                    for loss in losses:
+                        start, stop = bounds[step]
+                        seen += stop - start
+                        loss_sum += loss * (stop - start)
+                        if not math.isfinite(loss):
+                            self._report_bad_loss(loss, epoch, epochs, step, terminate_on_nan)
+                        step += 1
+                        if self.stop_training:
+                            break
+                    logs = self._metric_logs(loss_sum / seen)
+            for step, (start, stop) in enumerate([] if chunked else bounds):
                 dispatch.on_train_batch_begin(step, {})
                 if fused is not None:  # the core gathers the batch itself
                     loss = fused.run(start, stop, None if order is None else order[start:stop])
@@ -238,15 +287,7 @@ class TrainingMixin:
                 loss_sum += loss * (stop - start)
                 logs = self._metric_logs(loss_sum / seen)
                 if not math.isfinite(loss):
-                    if terminate_on_nan:
-                        print("Epoch %d/%d, batch %d: invalid loss (%s), terminating training "
-                              "(TerminateOnNaN); the weights are those before this batch"
-                              % (epoch + 1, epochs, step, loss))
-                        self.stop_training = True
-                    else:
-                        print("Epoch %d/%d, batch %d: invalid loss (%s), batch skipped "
-                              "(no update); training goes on (terminate_on_nan=False)"
-                              % (epoch + 1, epochs, step, loss))
+                    self._report_bad_loss(loss, epoch, epochs, step, terminate_on_nan)
                 dispatch.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break

@@ -24,7 +24,6 @@ index_t round_up(index_t x, index_t to) { return (x + to - 1) / to * to; }
 // a team member gets descheduled.  The GEMMs of a batch-32 MLP step stay serial.
 constexpr index_t kMinFlopsPerThread = index_t(1) << 20;
 
-
 template <typename T>
 void apply_epilogue(const Epilogue<T>& ep, T* c, index_t rsc, int rows, int cols,
                     index_t col0) {
@@ -54,6 +53,46 @@ void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
 
     const int nt = threads_for(m * n * k, kMinFlopsPerThread);
 
+    // Tall A (several row blocks per thread): threads take whole row blocks;
+    // otherwise they share the packing and the tiles of each block.
+    const index_t m_blocks = (m + MC - 1) / MC;
+    const bool split_rows = nt > 1 && m_blocks >= 4 * nt;
+
+    // IC body: pack the MC x KC block of A at row ic into `ap`, then the JR
+    // (outer) x IR (inner) tiles, one micro-tile per iteration (a B
+    // micro-panel stays in L1 while the IR loop sweeps A); `shared`: the
+    // team splits both loops (worksharing), else the calling thread does all.
+    auto row_block = [&](index_t ic, index_t kc, index_t pc, index_t jc, index_t n_panels,
+                         T beta_eff, bool last_k, T* ap, bool shared) {
+        const index_t mc = std::min(MC, m - ic);
+        const index_t m_panels = (mc + MR - 1) / MR;
+        auto pack = [&](index_t ip) {
+            const index_t i0 = ic + ip * MR;
+            const int rows = static_cast<int>(std::min<index_t>(MR, m - i0));
+            kr.pack_a(kc, rows, a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs, ap + ip * MR * kc);
+        };
+        const index_t tiles = n_panels * m_panels;
+        auto tile = [&](index_t t) {
+            const index_t jp = t / m_panels, ip = t % m_panels;
+            const index_t i0 = ic + ip * MR, j0 = jc + jp * NR;
+            const int rows = static_cast<int>(std::min<index_t>(MR, m - i0));
+            const int cols = static_cast<int>(std::min<index_t>(NR, n - j0));
+            T* ct = c.data + i0 * c.rs + j0 * c.cs;
+            kr.kernel(kc, ap + ip * MR * kc, b_pack + jp * NR * kc, ct, c.rs, c.cs, alpha, beta_eff,
+                      rows, cols);
+            if (last_k && ep.active()) apply_epilogue(ep, ct, c.rs, rows, cols, j0);
+        };
+        if (shared) {
+#pragma omp for schedule(static)
+            for (index_t ip = 0; ip < m_panels; ++ip) pack(ip);
+#pragma omp for schedule(static)
+            for (index_t t = 0; t < tiles; ++t) tile(t);
+        } else {
+            for (index_t ip = 0; ip < m_panels; ++ip) pack(ip);
+            for (index_t t = 0; t < tiles; ++t) tile(t);
+        }
+    };
+
     // The loops below, with their worksharing directives: run by the team, or
     // (one thread) called directly, where they bind to no team at all and no
     // OpenMP region is entered.
@@ -75,33 +114,19 @@ void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
                               b_pack + jp * NR * kc);
                 }
 
-                for (index_t ic = 0; ic < m; ic += MC) {
-                    const index_t mc = std::min(MC, m - ic);
-                    const index_t m_panels = (mc + MR - 1) / MR;
-
-                    // IC: pack the MC x KC block of A.
+                if (split_rows) {
+                    // IC shared out: each thread packs its own MC x KC blocks of
+                    // A into its own buffer and computes their tiles alone (no
+                    // barrier per block: a tall A has hundreds of them).
 #pragma omp for schedule(static)
-                    for (index_t ip = 0; ip < m_panels; ++ip) {
-                        const index_t i0 = ic + ip * MR;
-                        const int rows = static_cast<int>(std::min<index_t>(MR, m - i0));
-                        kr.pack_a(kc, rows, a.data + i0 * a.rs + pc * a.cs, a.rs, a.cs,
-                                  a_pack + ip * MR * kc);
+                    for (index_t ib = 0; ib < m_blocks; ++ib) {
+                        thread_local AlignedBuffer own_a;
+                        T* a_mine = static_cast<T*>(own_a.reserve(sizeof(T) * MC * kc_max));
+                        row_block(ib * MC, kc, pc, jc, n_panels, beta_eff, last_k, a_mine, false);
                     }
-
-                    // JR (outer) x IR (inner): one micro-tile per iteration; a
-                    // B micro-panel stays in L1 while the IR loop sweeps A.
-                    const index_t tiles = n_panels * m_panels;
-#pragma omp for schedule(static)
-                    for (index_t t = 0; t < tiles; ++t) {
-                        const index_t jp = t / m_panels, ip = t % m_panels;
-                        const index_t i0 = ic + ip * MR, j0 = jc + jp * NR;
-                        const int rows = static_cast<int>(std::min<index_t>(MR, m - i0));
-                        const int cols = static_cast<int>(std::min<index_t>(NR, n - j0));
-                        T* ct = c.data + i0 * c.rs + j0 * c.cs;
-                        kr.kernel(kc, a_pack + ip * MR * kc, b_pack + jp * NR * kc, ct, c.rs,
-                                  c.cs, alpha, beta_eff, rows, cols);
-                        if (last_k && ep.active()) apply_epilogue(ep, ct, c.rs, rows, cols, j0);
-                    }
+                } else {
+                    for (index_t ic = 0; ic < m; ic += MC)
+                        row_block(ic, kc, pc, jc, n_panels, beta_eff, last_k, a_pack, true);
                 }
             }
         }

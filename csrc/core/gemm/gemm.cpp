@@ -1,13 +1,13 @@
-// GEMM front end: early exits (empty C, k == 0, alpha == 0), then the packed
-// five-loop driver with the micro-kernel of the active ISA.
+// GEMM front end: early exits (empty C, k == 0, alpha == 0), then the direct
+// driver (small products) or the packed five-loop one, with the micro-kernel
+// of the active ISA.
 #include "gemm.hpp"
+
+#include <atomic>
 
 #include "../activation_apply.hpp"
 #include "../cpu_features.hpp"
 #include "kernel_table.hpp"
-#include "../threading.hpp"
-
-#include <atomic>
 
 namespace bprop {
 namespace gemm_detail {
@@ -23,6 +23,8 @@ void gemm_direct(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
 
 namespace {
 
+// Up to 2M multiply-adds (the GEMMs of a batch-32..128 MLP step), and B no
+// wider than 64 micro-panels.
 constexpr index_t kDirectMaxMacs = index_t(1) << 21;
 constexpr index_t kDirectMaxPanels = 64;
 

@@ -36,8 +36,8 @@ void gemm(index_t m, index_t n, index_t k, T alpha, MatrixRef<const T> a, Matrix
           T beta, MatrixRef<T> c, const Epilogue<T>& epilogue = Epilogue<T>());
 
 // Which GEMM driver runs.  Both give the same bits (same K blocking, same
-// summation order); `automatic` picks the direct one for small products run
-// on one thread.  Forcing one is for tests and benchmarks.
+// summation order); `automatic` picks the direct one (A read in place, no
+// packing) for small products.  Forcing one is for tests and benchmarks.
 enum class GemmPath { automatic = 0, packed = 1, direct = 2 };
 GemmPath gemm_path();
 void set_gemm_path(GemmPath path);

@@ -3,6 +3,10 @@
 // defined; everything here has internal linkage.
 #include <cstring>
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 #include "vecmath.hpp"
 
 namespace bprop {
@@ -21,8 +25,70 @@ void sigmoid_span(const float* x, float* y, index_t n) {
 void tanh_span(const float* x, float* y, index_t n) {
     map_span<VT>(x, y, n, [](V v) { return VT::tanh(v); });
 }
+// gelu = x * sigmoid(2u) with 2u = 2 sqrt(2/pi) (x + 0.044715 x^3) evaluated
+// in float64 and carried as hi + lo: rounding 2u to float32 would cost up to
+// |2u| / 2 ulp in exp(-2u) (over 100 ulp where gelu's tail is tiny).
+// |2u| beyond 200 saturates sigmoid in float32 (and keeps hi + lo finite).
+constexpr double kTwoULimit = 200.0;
+typedef float HalfV __attribute__((vector_size(BPROP_VECMATH_VB / 2)));
+typedef double DoubleV __attribute__((vector_size(BPROP_VECMATH_VB)));
+
+inline void two_u_hi_lo(HalfV x, HalfV& hi, HalfV& lo) {
+    const DoubleV d = __builtin_convertvector(x, DoubleV);
+    DoubleV t = 1.5957691216057308 * (d + 0.044715 * d * d * d);
+    t = t < -kTwoULimit ? -kTwoULimit : t;  // NaN stays NaN
+    t = t > kTwoULimit ? kTwoULimit : t;
+    hi = __builtin_convertvector(t, HalfV);
+    lo = __builtin_convertvector(t - __builtin_convertvector(hi, DoubleV), HalfV);
+}
+
+#if BPROP_VECMATH_VB == 32 && defined(__AVX__)
+// The same with AVX's conversions spelled out (GCC splits the generic ones
+// into 128-bit pieces through the stack).
+inline void two_u_hi_lo_avx(__m128 x, __m128& hi, __m128& lo) {
+    const __m256d d = _mm256_cvtps_pd(x);
+    __m256d t = _mm256_mul_pd(_mm256_set1_pd(1.5957691216057308),
+                              _mm256_add_pd(d, _mm256_mul_pd(_mm256_set1_pd(0.044715),
+                                                             _mm256_mul_pd(d, _mm256_mul_pd(d, d)))));
+    // Clamp (max/min return their second operand for a NaN: it stays NaN).
+    t = _mm256_min_pd(_mm256_set1_pd(kTwoULimit), _mm256_max_pd(_mm256_set1_pd(-kTwoULimit), t));
+    hi = _mm256_cvtpd_ps(t);
+    lo = _mm256_cvtpd_ps(_mm256_sub_pd(t, _mm256_cvtps_pd(hi)));
+}
+
+inline V gelu_accurate(V x) {
+    __m256 xv;
+    std::memcpy(&xv, &x, sizeof(V));
+    __m128 hi0, lo0, hi1, lo1;
+    two_u_hi_lo_avx(_mm256_castps256_ps128(xv), hi0, lo0);
+    two_u_hi_lo_avx(_mm256_extractf128_ps(xv, 1), hi1, lo1);
+    const __m256 hv = _mm256_insertf128_ps(_mm256_castps128_ps256(hi0), hi1, 1);
+    const __m256 lv = _mm256_insertf128_ps(_mm256_castps128_ps256(lo0), lo1, 1);
+    V hi, lo;
+    std::memcpy(&hi, &hv, sizeof(V));
+    std::memcpy(&lo, &lv, sizeof(V));
+    const V e = VT::exp(-hi) * (1.0f - lo);  // exp(-hi - lo), to first order in the tiny lo
+    return x * (1.0f / (1.0f + e));
+}
+#else
+inline V gelu_accurate(V x) {
+    HalfV x0, x1, hi0, hi1, lo0, lo1;
+    std::memcpy(&x0, &x, sizeof(HalfV));
+    std::memcpy(&x1, reinterpret_cast<const char*>(&x) + sizeof(HalfV), sizeof(HalfV));
+    two_u_hi_lo(x0, hi0, lo0);
+    two_u_hi_lo(x1, hi1, lo1);
+    V hi, lo;
+    std::memcpy(&hi, &hi0, sizeof(HalfV));
+    std::memcpy(reinterpret_cast<char*>(&hi) + sizeof(HalfV), &hi1, sizeof(HalfV));
+    std::memcpy(&lo, &lo0, sizeof(HalfV));
+    std::memcpy(reinterpret_cast<char*>(&lo) + sizeof(HalfV), &lo1, sizeof(HalfV));
+    const V e = VT::exp(-hi) * (1.0f - lo);  // exp(-hi - lo), to first order in the tiny lo
+    return x * (1.0f / (1.0f + e));
+}
+#endif
+
 void gelu_span(const float* x, float* y, index_t n) {
-    map_span<VT>(x, y, n, [](V v) { return VT::gelu(v); });
+    map_span<VT>(x, y, n, [](V v) { return gelu_accurate(v); });
 }
 
 void gelu_backward_span(const float* dy, const float* x, float* dx, index_t n) {

@@ -62,19 +62,24 @@ struct MicroKernel {
         }
     }
 
-    // Packed operands: A panel of kc x MR, B panel of kc x NR (see pack.hpp).
-    static void run(index_t kc, const T* a, const T* b, T* c, index_t rsc, index_t csc, T alpha,
-                    T beta, int m, int n) {
-        Vec acc[MR][kVecsPerRow];
+    // Zero the accumulators and prefetch the C tile, which is only touched
+    // after the K loop (first and last element of each of its rows).
+    static void start_tile(Vec (&acc)[MR][kVecsPerRow], const T* c, index_t rsc, index_t csc,
+                           int m, int n) {
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 8
             for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] = Vec{};
-            // The C tile is only touched after the loop: fetch it meanwhile
-            // (first and last element of each row it has).
             __builtin_prefetch(c + (i < m ? i : 0) * rsc, 1);
             __builtin_prefetch(c + (i < m ? i : 0) * rsc + (n - 1) * csc, 1);
         }
+    }
+
+    // Packed operands: A panel of kc x MR, B panel of kc x NR (see pack.hpp).
+    static void run(index_t kc, const T* a, const T* b, T* c, index_t rsc, index_t csc, T alpha,
+                    T beta, int m, int n) {
+        Vec acc[MR][kVecsPerRow];
+        start_tile(acc, c, rsc, csc, m, n);
 
 #pragma GCC unroll 4
         for (index_t p = 0; p < kc; ++p) {
@@ -106,13 +111,7 @@ struct MicroKernel {
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) ar[i] = a + (i < m ? i : 0) * rsa;
         Vec acc[MR][kVecsPerRow];
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i) {
-#pragma GCC unroll 8
-            for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] = Vec{};
-            __builtin_prefetch(c + (i < m ? i : 0) * rsc, 1);
-            __builtin_prefetch(c + (i < m ? i : 0) * rsc + (n - 1) * csc, 1);
-        }
+        start_tile(acc, c, rsc, csc, m, n);
 
 #pragma GCC unroll 4
         for (index_t p = 0; p < kc; ++p) {

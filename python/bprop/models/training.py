@@ -260,7 +260,7 @@ class TrainingMixin:
                 while step < len(bounds) and not self.stop_training:
                     last = min(step + _STEPS_PER_CALL, len(bounds)) - 1
                     losses = fused.run_steps(rows[bounds[step][0]:bounds[last][1]], batch_size)
-                    for loss in losses:
+                    for loss in losses.tolist():
                         start, stop = bounds[step]
                         seen += stop - start
                         loss_sum += loss * (stop - start)

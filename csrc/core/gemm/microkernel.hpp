@@ -75,26 +75,33 @@ struct MicroKernel {
         }
     }
 
-    // Packed operands: A panel of kc x MR, B panel of kc x NR (see pack.hpp).
-    static void run(index_t kc, const T* a, const T* b, T* c, index_t rsc, index_t csc, T alpha,
-                    T beta, int m, int n) {
-        Vec acc[MR][kVecsPerRow];
-        start_tile(acc, c, rsc, csc, m, n);
-
+    // acc += A @ B over kc steps: B rows of NR contiguous values, rsb apart;
+    // a_at(i, p) is A's element (i, p) of this tile.
+    template <typename AAt>
+    static void multiply_add(Vec (&acc)[MR][kVecsPerRow], index_t kc, const T* b, index_t rsb,
+                             AAt a_at) {
 #pragma GCC unroll 4
         for (index_t p = 0; p < kc; ++p) {
             Vec bv[kVecsPerRow];
 #pragma GCC unroll 8
             for (int j = 0; j < kVecsPerRow; ++j) bv[j] = load(b + j * kLanes);
+            // Broadcast by `x - 0` (folds away; x + 0 does not, for -0).
 #pragma GCC unroll 16
             for (int i = 0; i < MR; ++i) {
-                const Vec av = a[i] - Vec{};  // broadcast (x - 0 == x folds; x + 0 does not, for -0)
+                const Vec av = a_at(i, p) - Vec{};
 #pragma GCC unroll 8
                 for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] += av * bv[j];
             }
-            a += MR;
-            b += NR;
+            b += rsb;
         }
+    }
+
+    // Packed operands: A panel of kc x MR, B panel of kc x NR (see pack.hpp).
+    static void run(index_t kc, const T* a, const T* b, T* c, index_t rsc, index_t csc, T alpha,
+                    T beta, int m, int n) {
+        Vec acc[MR][kVecsPerRow];
+        start_tile(acc, c, rsc, csc, m, n);
+        multiply_add(acc, kc, b, NR, [a](int i, index_t p) { return a[p * MR + i]; });
         store_tile(acc, c, rsc, csc, alpha, beta, m, n);
     }
 
@@ -112,21 +119,7 @@ struct MicroKernel {
         for (int i = 0; i < MR; ++i) ar[i] = a + (i < m ? i : 0) * rsa;
         Vec acc[MR][kVecsPerRow];
         start_tile(acc, c, rsc, csc, m, n);
-
-#pragma GCC unroll 4
-        for (index_t p = 0; p < kc; ++p) {
-            Vec bv[kVecsPerRow];
-#pragma GCC unroll 8
-            for (int j = 0; j < kVecsPerRow; ++j) bv[j] = load(b + j * kLanes);
-            const index_t off = p * csa;
-#pragma GCC unroll 16
-            for (int i = 0; i < MR; ++i) {
-                const Vec av = ar[i][off] - Vec{};
-#pragma GCC unroll 8
-                for (int j = 0; j < kVecsPerRow; ++j) acc[i][j] += av * bv[j];
-            }
-            b += rsb;
-        }
+        multiply_add(acc, kc, b, rsb, [&ar, csa](int i, index_t p) { return ar[i][p * csa]; });
         store_tile(acc, c, rsc, csc, alpha, beta, m, n);
     }
 

@@ -16,61 +16,52 @@
 namespace bprop {
 namespace gemm_detail {
 
-// Panel of `rows` (<= MR) rows of A, kc columns: dst[p * MR + i] = A(i, p),
-// rows past `rows` zero.
-template <typename T, int MR>
-void pack_a_panel(index_t kc, int rows, const T* a, index_t rsa, index_t csa, T* dst) {
-    if (rows == MR) {
-        const T* src[MR];
-        for (int i = 0; i < MR; ++i) src[i] = a + i * rsa;
-        if (csa == 1) {
+// The one packing loop behind both operands: a panel W wide and kc deep,
+// dst[p * W + i] = src[i * across + p * along] for i < count, zero for
+// count <= i < W.  A's panel walks its rows across and its columns along;
+// B's walks its columns across and its rows along.
+template <typename T, int W>
+void pack_panel(index_t kc, int count, const T* src, index_t across, index_t along, T* dst) {
+    if (count == W && across == 1) {  // each step is W contiguous values: row copies
+        for (index_t p = 0; p < kc; ++p) {
+            const T* line = src + p * along;
+#pragma GCC unroll 32
+            for (int i = 0; i < W; ++i) dst[p * W + i] = line[i];
+        }
+    } else if (count == W) {  // W streams, each read in order
+        const T* stream[W];
+        for (int i = 0; i < W; ++i) stream[i] = src + i * across;
+        if (along == 1) {
             for (index_t p = 0; p < kc; ++p) {
-#pragma GCC unroll 16
-                for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i][p];
+#pragma GCC unroll 32
+                for (int i = 0; i < W; ++i) dst[p * W + i] = stream[i][p];
             }
         } else {
             for (index_t p = 0; p < kc; ++p) {
-#pragma GCC unroll 16
-                for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i][p * csa];
+#pragma GCC unroll 32
+                for (int i = 0; i < W; ++i) dst[p * W + i] = stream[i][p * along];
             }
         }
-        return;
-    }
-    for (index_t p = 0; p < kc; ++p) {
-        const T* col = a + p * csa;
-        int i = 0;
-        for (; i < rows; ++i) dst[p * MR + i] = col[i * rsa];
-        for (; i < MR; ++i) dst[p * MR + i] = T(0);
+    } else {  // an edge panel
+        for (index_t p = 0; p < kc; ++p) {
+            const T* line = src + p * along;
+            int i = 0;
+            for (; i < count; ++i) dst[p * W + i] = line[i * across];
+            for (; i < W; ++i) dst[p * W + i] = T(0);
+        }
     }
 }
 
-// Panel of `cols` (<= NR) columns of B, kc rows: dst[p * NR + j] = B(p, j),
-// columns past `cols` zero.
+// Panel of `rows` (<= MR) rows of A, kc columns: dst[p * MR + i] = A(i, p).
+template <typename T, int MR>
+void pack_a_panel(index_t kc, int rows, const T* a, index_t rsa, index_t csa, T* dst) {
+    pack_panel<T, MR>(kc, rows, a, rsa, csa, dst);
+}
+
+// Panel of `cols` (<= NR) columns of B, kc rows: dst[p * NR + j] = B(p, j).
 template <typename T, int NR>
 void pack_b_panel(index_t kc, int cols, const T* b, index_t rsb, index_t csb, T* dst) {
-    if (cols == NR && csb == 1) {  // full panel of a row-major source: row copies
-        for (index_t p = 0; p < kc; ++p) {
-            const T* src = b + p * rsb;
-#pragma GCC unroll 32
-            for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[j];
-        }
-        return;
-    }
-    if (cols == NR) {  // transposed source: NR column streams, read in order
-        const T* src[NR];
-        for (int j = 0; j < NR; ++j) src[j] = b + j * csb;
-        for (index_t p = 0; p < kc; ++p) {
-#pragma GCC unroll 32
-            for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[j][p * rsb];
-        }
-        return;
-    }
-    for (index_t p = 0; p < kc; ++p) {
-        const T* row = b + p * rsb;
-        int j = 0;
-        for (; j < cols; ++j) dst[p * NR + j] = row[j * csb];
-        for (; j < NR; ++j) dst[p * NR + j] = T(0);
-    }
+    pack_panel<T, NR>(kc, cols, b, csb, rsb, dst);
 }
 
 }  // namespace gemm_detail

@@ -24,7 +24,7 @@ void bias_grad(const T* dy, T* db, index_t rows, index_t cols) {
     const index_t blocks = (cols + kBlock - 1) / kBlock;
     const int nt = threads_for(rows * cols, kElementwiseChunk * kMinChunksPerThread);
     const int use = static_cast<int>(std::min<index_t>(nt, blocks));
-    auto sum_block = [&](index_t blk) {
+    parallel_for(blocks, use, [&](index_t blk) {
         const index_t j0 = blk * kBlock;
         const index_t j1 = std::min(cols, j0 + kBlock);
         for (index_t j = j0; j < j1; ++j) db[j] = T(0);
@@ -33,13 +33,7 @@ void bias_grad(const T* dy, T* db, index_t rows, index_t cols) {
 #pragma omp simd
             for (index_t j = j0; j < j1; ++j) db[j] += row[j];
         }
-    };
-    if (use > 1) {
-#pragma omp parallel for schedule(static) num_threads(use)
-        for (index_t blk = 0; blk < blocks; ++blk) sum_block(blk);
-    } else {
-        for (index_t blk = 0; blk < blocks; ++blk) sum_block(blk);  // no OpenMP call
-    }
+    });
 }
 
 template void add_bias<float>(const float*, const float*, float*, index_t, index_t);

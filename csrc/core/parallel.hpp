@@ -18,24 +18,29 @@ namespace bprop {
 constexpr index_t kElementwiseChunk = 16384;
 constexpr index_t kMinChunksPerThread = 4;
 
+// body(i) for i in [0, count), statically shared by `threads` threads.  With
+// one thread no OpenMP region is entered at all: GNU OpenMP still sets up a
+// team for one, even under if(false), and wakes parked workers through futex
+// calls, which costs more than a small op itself.
+template <typename F>
+void parallel_for(index_t count, int threads, F&& body) {
+    if (threads > 1) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+        for (index_t i = 0; i < count; ++i) body(i);
+    } else {
+        for (index_t i = 0; i < count; ++i) body(i);
+    }
+}
+
 template <typename F>
 void parallel_chunks(index_t n, index_t chunk, F&& body) {
     if (n <= 0) return;
     const index_t chunks = (n + chunk - 1) / chunk;
     const int nt = threads_for(chunks, kMinChunksPerThread);
-    auto run_chunk = [&](index_t c) {
+    parallel_for(chunks, nt, [&](index_t c) {
         const index_t begin = c * chunk;
         body(c, begin, std::min(n, begin + chunk));
-    };
-    if (nt > 1) {
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (index_t c = 0; c < chunks; ++c) run_chunk(c);
-    } else {
-        // Not even an inactive OpenMP region: GNU OpenMP still sets up a team
-        // for one (and wakes parked workers through futex calls), which costs
-        // more than a small op itself.
-        for (index_t c = 0; c < chunks; ++c) run_chunk(c);
-    }
+    });
 }
 
 // Rows of a (rows x cols) array, grouped so each task has ~`chunk` elements.
@@ -45,17 +50,11 @@ void parallel_rows(index_t rows, index_t cols, F&& body) {
     const index_t per_task = std::max<index_t>(1, kElementwiseChunk / std::max<index_t>(cols, 1));
     const index_t tasks = (rows + per_task - 1) / per_task;
     const int nt = threads_for(tasks, kMinChunksPerThread);
-    auto run_task = [&](index_t t) {
+    parallel_for(tasks, nt, [&](index_t t) {
         const index_t r0 = t * per_task;
         const index_t r1 = std::min(rows, r0 + per_task);
         for (index_t r = r0; r < r1; ++r) body(r);
-    };
-    if (nt > 1) {
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (index_t t = 0; t < tasks; ++t) run_task(t);
-    } else {
-        for (index_t t = 0; t < tasks; ++t) run_task(t);  // no OpenMP call (see above)
-    }
+    });
 }
 
 }  // namespace bprop

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "../activation_apply.hpp"
+#include "../parallel.hpp"
 #include "../threading.hpp"
 #include "gemm.hpp"
 #include "kernel_table.hpp"
@@ -166,7 +167,7 @@ void gemm_direct(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
     // Threads share out the column panels of C.  Within one, K blocks run
     // outside the row panels, so that the KC x NR slice of B stays in L1
     // while every row panel of A streams past it.
-    auto column_panel = [&](index_t jp) {
+    parallel_for(n_panels, nt, [&](index_t jp) {
         const index_t j0 = jp * NR;
         const int cols = static_cast<int>(std::min<index_t>(NR, n - j0));
         const bool packed = jp >= first_packed;
@@ -185,13 +186,7 @@ void gemm_direct(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
                 if (last_k && ep.active()) apply_epilogue(ep, ct, c.rs, rows, cols, j0);
             }
         }
-    };
-    if (nt > 1) {
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (index_t jp = 0; jp < n_panels; ++jp) column_panel(jp);
-    } else {
-        for (index_t jp = 0; jp < n_panels; ++jp) column_panel(jp);  // no OpenMP call
-    }
+    });
 }
 
 template void gemm_packed<float>(const KernelInfo<float>&, index_t, index_t, index_t, float,

@@ -21,7 +21,6 @@ from ..layers.flatten import Flatten
 from ..losses import SparseCategoricalCrossentropy
 from ..metrics import SparseCategoricalAccuracy
 from ..optimizers import SGD, Adam
-from ..optimizers.schedules import LearningRateSchedule
 
 _HIDDEN_ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh")
 
@@ -126,10 +125,7 @@ class FusedDenseStep:
         opt = self.model.optimizer
         steps = -(-len(rows) // batch_size)
         first = opt.iterations
-        if isinstance(opt._learning_rate, LearningRateSchedule):
-            lrs = np.array([float(opt._learning_rate(first + s)) for s in range(steps)])
-        else:
-            lrs = np.full(steps, float(opt._learning_rate))
+        lrs = np.array([opt._learning_rate_at(first + s) for s in range(steps)], dtype=np.float64)
         losses, correct, done = self.model._backend.dense_softmax_xent_train_steps(
             self.x, self.labels, rows, batch_size, lrs=lrs, first_step=first + 1,
             **self._arrays(min(batch_size, len(rows))), **self._hyper())

@@ -114,9 +114,13 @@ class Optimizer:
 
     def current_learning_rate(self):
         """The rate the next step uses: the float, or the schedule at ``iterations``."""
+        return self._learning_rate_at(self.iterations)
+
+    def _learning_rate_at(self, iterations):
+        """The rate of the step taken after ``iterations`` steps."""
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
-            return float(lr(self.iterations))
+            return float(lr(iterations))
         return lr
 
     # ------------------------------------------------------------ backend

@@ -235,6 +235,8 @@ void register_losses(py::module_& m);
 void register_dense(py::module_& m);
 void register_optimizers(py::module_& m);
 void register_info(py::module_& m);
-void register_train_step(py::module_& m);
+void register_dropout(py::module_& m);
+void register_regularizers(py::module_& m);
+void register_plan(py::module_& m);
 
 }  // namespace bprop_py

@@ -8,6 +8,8 @@ PYBIND11_MODULE(_core, m) {
     bprop_py::register_losses(m);
     bprop_py::register_dense(m);
     bprop_py::register_optimizers(m);
-    bprop_py::register_train_step(m);
+    bprop_py::register_dropout(m);
+    bprop_py::register_regularizers(m);
+    bprop_py::register_plan(m);
     bprop_py::register_info(m);
 }

@@ -57,7 +57,7 @@ py::array dense_forward(py::handle x_obj, py::handle w_obj, py::handle b_obj, py
 
 py::tuple dense_backward(py::handle dy_obj, py::handle x_obj, py::handle w_obj, py::handle zy_obj,
                          py::handle act_obj, py::handle dx_obj, py::handle dw_obj, py::handle db_obj,
-                         bool need_dx) {
+                         bool need_dx, bool need_dw, bool need_db) {
     DenseArgs a = dense_args(x_obj, w_obj);
     const Act act = parse_activation(act_obj);
     py::array dy = c_contiguous(float_arg(dy_obj, "dy", a.dt, "x"));
@@ -78,11 +78,11 @@ py::tuple dense_backward(py::handle dy_obj, py::handle x_obj, py::handle w_obj, 
         return output(o, name, shape, a.dt, {ins[0], ins[1], ins[2], ins[3]}, false);
     };
     py::array dx = need_dx ? out(dx_obj, "dx", {a.n, a.k}) : py::array();
-    py::array dw = out(dw_obj, "dw", {a.k, a.m});
-    py::array db = out(db_obj, "db", {a.m});
-    if (need_dx && (overlaps(dx, dw) || overlaps(dx, db)))
+    py::array dw = need_dw ? out(dw_obj, "dw", {a.k, a.m}) : py::array();
+    py::array db = need_db ? out(db_obj, "db", {a.m}) : py::array();
+    if (need_dx && ((need_dw && overlaps(dx, dw)) || (need_db && overlaps(dx, db))))
         throw py::value_error("dx: must not overlap dw or db");
-    if (overlaps(dw, db)) throw py::value_error("dw: must not overlap db");
+    if (need_dw && need_db && overlaps(dw, db)) throw py::value_error("dw: must not overlap db");
     dispatch(a.dt, [&](auto tag) {
         using T = decltype(tag);
         const auto xr = matrix_ref<T>(a.x);
@@ -90,13 +90,14 @@ py::tuple dense_backward(py::handle dy_obj, py::handle x_obj, py::handle w_obj, 
         const T* g = static_cast<const T*>(dy.data());
         const T* zp = has_zy ? static_cast<const T*>(zy.data()) : nullptr;
         T* dxp = need_dx ? static_cast<T*>(dx.mutable_data()) : nullptr;
-        T* dwp = static_cast<T*>(dw.mutable_data());
-        T* dbp = static_cast<T*>(db.mutable_data());
+        T* dwp = need_dw ? static_cast<T*>(dw.mutable_data()) : nullptr;
+        T* dbp = need_db ? static_cast<T*>(db.mutable_data()) : nullptr;
         py::gil_scoped_release nogil;
         bprop::dense_backward<T>(a.n, a.k, a.m, g, xr, wr, zp, act, dxp, dwp, dbp);
         return 0;
     });
-    return py::make_tuple(need_dx ? py::object(dx) : py::object(py::none()), dw, db);
+    auto maybe = [](bool need, const py::array& a) { return need ? py::object(a) : py::object(py::none()); };
+    return py::make_tuple(maybe(need_dx, dx), maybe(need_dw, dw), maybe(need_db, db));
 }
 
 }  // namespace
@@ -111,12 +112,14 @@ void register_dense(py::module_& m) {
           "sigmoid, tanh, gelu; softmax as a row-wise pass after).");
     m.def("dense_backward", &dense_backward, py::arg("dy"), py::arg("x"), py::arg("w"),
           py::arg("z_or_y") = none, py::arg("activation") = none, py::arg("dx") = none,
-          py::arg("dw") = none, py::arg("db") = none, py::arg("need_dx") = true,
+          py::arg("dw") = none, py::arg("db") = none, py::arg("need_dx") = true, py::arg("need_dw") = true,
+          py::arg("need_db") = true,
           "dense_backward(dy, x, w, z_or_y=None, activation=None, dx=None, dw=None, db=None,\n"
-          "               need_dx=True) -> (dx, dw, db)\n\n"
+          "               need_dx=True, need_dw=True, need_db=True) -> (dx, dw, db)\n\n"
           "Backward of dense_forward.  z_or_y is the activation's output for relu,\n"
           "leaky_relu, sigmoid, tanh and softmax, its input for gelu, unused for linear.\n"
-          "dx is None when need_dx is False.");
+          "dx, dw, db are None when need_dx, need_dw, need_db are False (a first layer, a\n"
+          "frozen kernel or bias).");
 }
 
 }  // namespace bprop_py

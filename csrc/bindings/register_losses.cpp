@@ -1,176 +1,219 @@
-// Losses (mean over the batch, a Python float) and their gradients.
+// Losses of a batch (a Python float) and their gradients, each with optional
+// per-row sample weights (see core/losses.hpp for the reduction).
 #include "../core/losses.hpp"
 #include "checks.hpp"
+
+#include <cmath>
 
 namespace bprop_py {
 namespace {
 
-struct Pair {
-    py::array pred, target;
+
+// One call's operands: predictions viewed as (rows, cols), targets (labels or
+// dense), weights; all checked.
+struct Operands {
+    py::array pred, labels, target, weight;
     DType dt;
+    index_t rows, cols;
+    bool sparse;
+    bool weighted = false;  // (a default py::array is an empty array, not null)
 };
 
-// Two same-dtype, same-shape contiguous operands.
-Pair pair_args(py::handle p_obj, const char* p_name, py::handle t_obj, const char* t_name) {
-    py::array p = c_contiguous(float_arg(p_obj, p_name));
-    const DType dt = float_dtype(p, p_name);
-    py::array t = c_contiguous(float_arg(t_obj, t_name, dt, p_name));
-    require_same_shape(t, t_name, p, p_name);
-    return {p, t, dt};
+// Per-row weights: float64 (rows,), finite.
+py::array row_weights(py::handle obj, index_t rows) {
+    if (obj.is_none()) return py::array();
+    py::array w = as_array(obj, "sample_weight");
+    const char kind = w.dtype().kind();
+    if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
+        throw py::type_error("sample_weight: expected real numbers, got " + dtype_str(w));
+    w = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(w);
+    if (!w) throw std::bad_alloc();
+    if (w.ndim() != 1 || w.shape(0) != rows)
+        throw py::value_error("sample_weight: expected shape (" + std::to_string(rows) +
+                              ",) (one weight per row), got " + shape_str(w));
+    const auto* wp = static_cast<const double*>(w.data());
+    for (index_t i = 0; i < rows; ++i)
+        if (!std::isfinite(wp[i]))
+            throw py::value_error("sample_weight: expected finite weights, got " + std::to_string(wp[i]) +
+                                  " at index " + std::to_string(i));
+    return w;
 }
 
-// Logits (n, c) and their labels: integer classes (n,) -> sparse, checked in
-// range; float targets (n, c) -> dense.
-struct Labeled {
-    py::array logits, labels;
-    DType dt;
-    bool sparse;
-    index_t rows, cols;
-};
+// Elementwise losses: y_pred and a same-shape target; rows = the first axis.
+Operands elementwise(py::handle p_obj, const char* p_name, py::handle t_obj, const char* t_name, py::handle w_obj) {
+    Operands o;
+    o.pred = c_contiguous(float_arg(p_obj, p_name));
+    o.dt = float_dtype(o.pred, p_name);
+    o.target = c_contiguous(float_arg(t_obj, t_name, o.dt, p_name));
+    require_same_shape(o.target, t_name, o.pred, p_name);
+    const index_t n = static_cast<index_t>(o.pred.size());
+    o.rows = o.pred.ndim() >= 1 ? o.pred.shape(0) : 1;
+    o.cols = o.rows > 0 ? n / o.rows : 0;
+    if (o.rows == 0) o.cols = 0;
+    o.sparse = false;
+    if (!w_obj.is_none() && o.pred.ndim() < 1)
+        throw py::value_error("sample_weight: needs y_pred with a batch axis, got a scalar");
+    o.weight = row_weights(w_obj, o.rows);
+    o.weighted = !w_obj.is_none();
+    return o;
+}
 
-Labeled labeled_args(py::handle z_obj, py::handle l_obj) {
-    py::array z = c_contiguous(float_arg(z_obj, "logits"));
-    const DType dt = float_dtype(z, "logits");
-    require_ndim(z, 2, "logits");
-    const index_t rows = z.shape(0), cols = z.shape(1);
+// Row-wise losses: (n, c) predictions and integer labels (n,) or dense targets (n, c).
+Operands rowwise(py::handle z_obj, const char* z_name, py::handle l_obj, py::handle w_obj) {
+    Operands o;
+    o.pred = c_contiguous(float_arg(z_obj, z_name));
+    o.dt = float_dtype(o.pred, z_name);
+    require_ndim(o.pred, 2, z_name);
+    o.rows = o.pred.shape(0);
+    o.cols = o.pred.shape(1);
     py::array l = as_array(l_obj, "labels");
     const char kind = l.dtype().kind();
     if (kind == 'i' || kind == 'u') {
-        if (l.ndim() != 1 || l.shape(0) != rows)
-            throw py::value_error("labels: expected integer class indices of shape (" + std::to_string(rows) +
-                                  ",) for logits " + shape_str(z) + ", got shape " + shape_str(l));
+        if (l.ndim() != 1 || l.shape(0) != o.rows)
+            throw py::value_error("labels: expected integer class indices of shape (" + std::to_string(o.rows) +
+                                  ",) for " + z_name + " " + shape_str(o.pred) + ", got shape " + shape_str(l));
         l = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(l);
         if (!l) throw std::bad_alloc();  // ensure() returns null only when the copy failed
         const auto* lp = static_cast<const std::int64_t*>(l.data());
-        const index_t bad = bprop::first_label_out_of_range(lp, rows, cols);
+        const index_t bad = bprop::first_label_out_of_range(lp, o.rows, o.cols);
         if (bad >= 0)
-            throw py::value_error("labels: expected class indices in [0, " + std::to_string(cols) + "), got " +
+            throw py::value_error("labels: expected class indices in [0, " + std::to_string(o.cols) + "), got " +
                                   std::to_string(lp[bad]) + " at index " + std::to_string(bad));
-        return {z, l, dt, true, rows, cols};
+        o.labels = l;
+        o.sparse = true;
+    } else {
+        if (kind != 'f')
+            throw py::type_error("labels: expected integer class indices or " + std::string(dtype_name(o.dt)) +
+                                 " targets, got " + dtype_str(l));
+        require_dtype(l, o.dt, "labels", z_name);
+        require_same_shape(l, "labels", o.pred, z_name);
+        o.target = c_contiguous(l);
+        o.sparse = false;
     }
-    if (kind != 'f')
-        throw py::type_error("labels: expected integer class indices or " + std::string(dtype_name(dt)) +
-                             " targets, got " + dtype_str(l));
-    require_dtype(l, dt, "labels", "logits");
-    require_same_shape(l, "labels", z, "logits");
-    return {z, c_contiguous(l), dt, false, rows, cols};
+    o.weight = row_weights(w_obj, o.rows);
+    o.weighted = !w_obj.is_none();
+    return o;
 }
 
-double mse(py::handle p, py::handle t) {
-    Pair a = pair_args(p, "y_pred", t, "y_true");
-    const index_t n = static_cast<index_t>(a.pred.size());
-    return dispatch(a.dt, [&](auto tag) {
+template <typename T>
+bprop::LossBatch<T> batch_of(const Operands& o) {
+    bprop::LossBatch<T> b{static_cast<const T*>(o.pred.data()), o.rows, o.cols, nullptr, nullptr, nullptr};
+    if (o.sparse) b.labels = static_cast<const std::int64_t*>(o.labels.data());
+    else b.target = static_cast<const T*>(o.target.data());
+    if (o.weighted) b.weight = static_cast<const double*>(o.weight.data());
+    return b;
+}
+
+// A loss kernel pair, bound as value(pred, targets, sample_weight) and
+// backward(pred, targets, out, sample_weight).
+template <template <typename> class K>
+double value(const Operands& o) {
+    return dispatch(o.dt, [&](auto tag) {
         using T = decltype(tag);
-        const T* pp = static_cast<const T*>(a.pred.data());
-        const T* tp = static_cast<const T*>(a.target.data());
+        const bprop::LossBatch<T> b = batch_of<T>(o);
         py::gil_scoped_release nogil;
-        return bprop::mse<T>(pp, tp, n);
+        return K<T>::value(b);
     });
 }
 
-py::array mse_backward(py::handle p, py::handle t, py::handle out) {
-    Pair a = pair_args(p, "y_pred", t, "y_true");
-    py::array g = output(out, "out", shape_of(a.pred), a.dt, {{&a.pred, "y_pred"}, {&a.target, "y_true"}}, true);
-    const index_t n = static_cast<index_t>(a.pred.size());
-    dispatch(a.dt, [&](auto tag) {
+template <template <typename> class K>
+py::array gradient(const Operands& o, py::handle out, const char* pred_name, bool pred_may_alias) {
+    // out may be the predictions (in place) when each element's gradient
+    // reads only its own prediction; never the targets.
+    py::array g = output(out, "out", shape_of(o.pred), o.dt, {}, false);
+    if (overlaps(g, o.pred) && !(pred_may_alias && same_layout(g, o.pred)))
+        throw py::value_error(std::string("out: must not overlap the input '") + pred_name + "'" +
+                              (pred_may_alias ? " (only exact in-place aliasing is allowed)" : ""));
+    if (overlaps(g, o.sparse ? o.labels : o.target))
+        throw py::value_error("out: must not overlap the targets");
+    dispatch(o.dt, [&](auto tag) {
         using T = decltype(tag);
-        const T* pp = static_cast<const T*>(a.pred.data());
-        const T* tp = static_cast<const T*>(a.target.data());
+        const bprop::LossBatch<T> b = batch_of<T>(o);
         T* gp = static_cast<T*>(g.mutable_data());
         py::gil_scoped_release nogil;
-        bprop::mse_backward<T>(pp, tp, gp, n);
+        K<T>::backward(b, gp);
         return 0;
     });
     return g;
 }
 
-double softmax_xent(py::handle z, py::handle l) {
-    Labeled a = labeled_args(z, l);
-    return dispatch(a.dt, [&](auto tag) {
-        using T = decltype(tag);
-        const T* zp = static_cast<const T*>(a.logits.data());
-        if (a.sparse) {
-            const auto* lp = static_cast<const std::int64_t*>(a.labels.data());
-            py::gil_scoped_release nogil;
-            return bprop::softmax_xent_sparse<T>(zp, lp, a.rows, a.cols);
-        }
-        const T* tp = static_cast<const T*>(a.labels.data());
-        py::gil_scoped_release nogil;
-        return bprop::softmax_xent_dense<T>(zp, tp, a.rows, a.cols);
-    });
+#define BPROP_LOSS_KERNEL(NAME, FWD, BWD)                                                   \
+    template <typename T>                                                                   \
+    struct NAME {                                                                           \
+        static double value(const bprop::LossBatch<T>& b) { return bprop::FWD<T>(b); }      \
+        static void backward(const bprop::LossBatch<T>& b, T* g) { bprop::BWD<T>(b, g); }   \
+    };
+BPROP_LOSS_KERNEL(Mse, mse, mse_backward)
+BPROP_LOSS_KERNEL(Mae, mae, mae_backward)
+BPROP_LOSS_KERNEL(SoftmaxXent, softmax_xent, softmax_xent_backward)
+BPROP_LOSS_KERNEL(ProbXent, prob_xent, prob_xent_backward)
+BPROP_LOSS_KERNEL(BinaryXent, binary_xent, binary_xent_backward)
+BPROP_LOSS_KERNEL(BinaryXentProbs, binary_xent_probs, binary_xent_probs_backward)
+#undef BPROP_LOSS_KERNEL
+
+// Registers NAME and NAME_backward for an elementwise loss.
+template <template <typename> class K>
+void def_elementwise(py::module_& m, const char* name, const char* p, const char* t, const char* doc,
+                     const char* grad_doc) {
+    const auto none = py::none();
+    m.def(name, [p, t](py::handle pred, py::handle target, py::handle w) { return value<K>(elementwise(pred, p, target, t, w)); },
+          py::arg(p), py::arg(t), py::arg("sample_weight") = none, doc);
+    m.def((std::string(name) + "_backward").c_str(),
+          [p, t](py::handle pred, py::handle target, py::handle out, py::handle w) {
+              return gradient<K>(elementwise(pred, p, target, t, w), out, p, true);
+          },
+          py::arg(p), py::arg(t), py::arg("out") = none, py::arg("sample_weight") = none, grad_doc);
 }
 
-py::array softmax_xent_backward(py::handle z, py::handle l, py::handle out) {
-    Labeled a = labeled_args(z, l);
-    // out may be the logits (in place) but not the targets: each row's
-    // softmax is written before the targets are read.
-    py::array g = output(out, "out", shape_of(a.logits), a.dt, {{&a.logits, "logits"}}, true);
-    if (overlaps(g, a.labels)) throw py::value_error("out: must not overlap the input 'labels'");
-    dispatch(a.dt, [&](auto tag) {
-        using T = decltype(tag);
-        const T* zp = static_cast<const T*>(a.logits.data());
-        T* gp = static_cast<T*>(g.mutable_data());
-        if (a.sparse) {
-            const auto* lp = static_cast<const std::int64_t*>(a.labels.data());
-            py::gil_scoped_release nogil;
-            bprop::softmax_xent_sparse_backward<T>(zp, lp, gp, a.rows, a.cols);
-        } else {
-            const T* tp = static_cast<const T*>(a.labels.data());
-            py::gil_scoped_release nogil;
-            bprop::softmax_xent_dense_backward<T>(zp, tp, gp, a.rows, a.cols);
-        }
-        return 0;
-    });
-    return g;
-}
-
-double binary_xent(py::handle z, py::handle t) {
-    Pair a = pair_args(z, "logits", t, "targets");
-    const index_t n = static_cast<index_t>(a.pred.size());
-    return dispatch(a.dt, [&](auto tag) {
-        using T = decltype(tag);
-        const T* zp = static_cast<const T*>(a.pred.data());
-        const T* tp = static_cast<const T*>(a.target.data());
-        py::gil_scoped_release nogil;
-        return bprop::binary_xent<T>(zp, tp, n);
-    });
-}
-
-py::array binary_xent_backward(py::handle z, py::handle t, py::handle out) {
-    Pair a = pair_args(z, "logits", t, "targets");
-    py::array g = output(out, "out", shape_of(a.pred), a.dt, {{&a.pred, "logits"}, {&a.target, "targets"}}, true);
-    const index_t n = static_cast<index_t>(a.pred.size());
-    dispatch(a.dt, [&](auto tag) {
-        using T = decltype(tag);
-        const T* zp = static_cast<const T*>(a.pred.data());
-        const T* tp = static_cast<const T*>(a.target.data());
-        T* gp = static_cast<T*>(g.mutable_data());
-        py::gil_scoped_release nogil;
-        bprop::binary_xent_backward<T>(zp, tp, gp, n);
-        return 0;
-    });
-    return g;
+// Registers NAME and NAME_backward for a row-wise (cross-entropy) loss.
+template <template <typename> class K>
+void def_rowwise(py::module_& m, const char* name, const char* z, const char* doc, const char* grad_doc,
+                 bool z_may_alias) {
+    const auto none = py::none();
+    m.def(name, [z](py::handle pred, py::handle labels, py::handle w) { return value<K>(rowwise(pred, z, labels, w)); },
+          py::arg(z), py::arg("labels"), py::arg("sample_weight") = none, doc);
+    m.def((std::string(name) + "_backward").c_str(),
+          [z, z_may_alias](py::handle pred, py::handle labels, py::handle out, py::handle w) {
+              return gradient<K>(rowwise(pred, z, labels, w), out, z, z_may_alias);
+          },
+          py::arg(z), py::arg("labels"), py::arg("out") = none, py::arg("sample_weight") = none, grad_doc);
 }
 
 }  // namespace
 
 void register_losses(py::module_& m) {
-    const auto none = py::none();
-    m.def("mse", &mse, py::arg("y_pred"), py::arg("y_true"),
-          "mse(y_pred, y_true) -> float: mean of (y_pred - y_true)^2 over all elements.");
-    m.def("mse_backward", &mse_backward, py::arg("y_pred"), py::arg("y_true"), py::arg("out") = none,
-          "mse_backward(y_pred, y_true, out=None): 2 (y_pred - y_true) / size.");
-    m.def("softmax_cross_entropy", &softmax_xent, py::arg("logits"), py::arg("labels"),
-          "softmax_cross_entropy(logits, labels) -> float: mean over the batch of\n"
-          "-log softmax(logits)[label]; labels are int class indices (n,) or float\n"
-          "targets (n, c) (one-hot or probabilities).");
-    m.def("softmax_cross_entropy_backward", &softmax_xent_backward, py::arg("logits"), py::arg("labels"),
-          py::arg("out") = none,
-          "softmax_cross_entropy_backward(logits, labels, out=None): (softmax(logits) - target) / n.");
-    m.def("binary_cross_entropy", &binary_xent, py::arg("logits"), py::arg("targets"),
-          "binary_cross_entropy(logits, targets) -> float: mean logistic loss from logits.");
-    m.def("binary_cross_entropy_backward", &binary_xent_backward, py::arg("logits"), py::arg("targets"),
-          py::arg("out") = none, "binary_cross_entropy_backward(logits, targets, out=None): (sigmoid(z) - t) / size.");
+    def_elementwise<Mse>(m, "mse", "y_pred", "y_true",
+                         "mse(y_pred, y_true, sample_weight=None) -> float: mean of (y_pred - y_true)^2;\n"
+                         "with per-row weights (rows = the first axis), sum of w * row mean / rows.",
+                         "mse_backward(y_pred, y_true, out=None, sample_weight=None): 2 w (y_pred - y_true) / size.");
+    def_elementwise<Mae>(m, "mae", "y_pred", "y_true",
+                         "mae(y_pred, y_true, sample_weight=None) -> float: mean of |y_pred - y_true|\n"
+                         "(weighted per row as mse).",
+                         "mae_backward(y_pred, y_true, out=None, sample_weight=None): w sign(y_pred - y_true) / size.");
+    def_elementwise<BinaryXent>(m, "binary_cross_entropy", "logits", "targets",
+                                "binary_cross_entropy(logits, targets, sample_weight=None) -> float: mean logistic\n"
+                                "loss from logits (weighted per row as mse).",
+                                "binary_cross_entropy_backward(logits, targets, out=None, sample_weight=None):\n"
+                                "w (sigmoid(z) - t) / size.");
+    def_elementwise<BinaryXentProbs>(m, "binary_cross_entropy_from_probs", "probs", "targets",
+                                     "binary_cross_entropy_from_probs(probs, targets, sample_weight=None) -> float:\n"
+                                     "mean of -(t log p + (1 - t) log(1 - p)), p clipped to [1e-7, 1 - 1e-7] (Keras).",
+                                     "binary_cross_entropy_from_probs_backward(probs, targets, out=None, sample_weight=None):\n"
+                                     "w (p - t) / (p (1 - p) size), zero where the clip is active.");
+    def_rowwise<SoftmaxXent>(m, "softmax_cross_entropy", "logits",
+                             "softmax_cross_entropy(logits, labels, sample_weight=None) -> float: mean over the\n"
+                             "batch of -log softmax(logits)[label]; labels are int class indices (n,) or float\n"
+                             "targets (n, c) (one-hot or probabilities); with per-row weights, sum of w * loss / n.",
+                             "softmax_cross_entropy_backward(logits, labels, out=None, sample_weight=None):\n"
+                             "w (softmax(logits) - target) / n.",
+                             true);
+    def_rowwise<ProbXent>(m, "cross_entropy_from_probs", "probs",
+                          "cross_entropy_from_probs(probs, labels, sample_weight=None) -> float: Keras'\n"
+                          "categorical cross-entropy of probabilities: rows divided by their sum, clipped to\n"
+                          "[1e-7, 1 - 1e-7], -sum(t log q), mean over the batch (labels as softmax_cross_entropy).",
+                          "cross_entropy_from_probs_backward(probs, labels, out=None, sample_weight=None): its\n"
+                          "gradient wrt probs (zero where the clip is active).",
+                          false);
 }
 
 }  // namespace bprop_py

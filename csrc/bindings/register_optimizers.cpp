@@ -2,6 +2,7 @@
 // they are, so they must be writeable, C-contiguous arrays of one dtype.
 #include "../core/optimizers.hpp"
 #include "checks.hpp"
+#include "hyper_checks.hpp"
 
 namespace bprop_py {
 namespace {
@@ -44,14 +45,6 @@ py::array slot(py::handle obj, const char* name, const Update& u) {
     return s;
 }
 
-void require_positive(double v, const char* name) {
-    if (!(v >= 0.0)) throw py::value_error(std::string(name) + ": expected a value >= 0, got " + std::to_string(v));
-}
-
-void require_unit(double v, const char* name) {
-    if (!(v >= 0.0 && v <= 1.0))
-        throw py::value_error(std::string(name) + ": expected a value in [0, 1], got " + std::to_string(v));
-}
 
 template <typename T>
 T* ptr(py::array& a) {
@@ -65,8 +58,8 @@ void register_optimizers(py::module_& m) {
         "sgd_update",
         [](py::handle p, py::handle g, double lr, double momentum, bool nesterov, py::handle vel) {
             Update u = update_args(p, g);
-            require_positive(lr, "lr");
-            require_unit(momentum, "momentum");
+            check_finite_nonneg(lr, "lr");
+            check_unit_closed(momentum, "momentum");
             const bool has_v = momentum != 0.0;
             py::array v;
             if (has_v) {
@@ -93,9 +86,9 @@ void register_optimizers(py::module_& m) {
         [](py::handle p, py::handle g, py::handle s_obj, double lr, double rho, double eps) {
             Update u = update_args(p, g);
             py::array s = slot(s_obj, "sq_avg", u);
-            require_positive(lr, "lr");
-            require_unit(rho, "rho");
-            require_positive(eps, "eps");
+            check_finite_nonneg(lr, "lr");
+            check_unit_open(rho, "rho");
+            check_finite_nonneg(eps, "eps");
             dispatch(u.dt, [&](auto tag) {
                 using T = decltype(tag);
                 T* pp = ptr<T>(u.param);
@@ -119,13 +112,12 @@ void register_optimizers(py::module_& m) {
             py::array mm = slot(m_obj, "m", u);
             py::array vv = slot(v_obj, "v", u);
             if (overlaps(mm, vv)) throw py::value_error("m: must not overlap v");
-            require_positive(lr, "lr");
+            check_finite_nonneg(lr, "lr");
             if (!(step >= 1.0)) throw py::value_error("step: expected a count >= 1, got " + std::to_string(step));
-            require_unit(beta1, "beta1");
-            require_unit(beta2, "beta2");
-            if (beta1 == 1.0 || beta2 == 1.0) throw py::value_error("beta1, beta2: expected values < 1");
-            require_positive(eps, "eps");
-            require_positive(weight_decay, "weight_decay");
+            check_unit_open(beta1, "beta1");
+            check_unit_open(beta2, "beta2");
+            check_finite_nonneg(eps, "eps");
+            check_finite_nonneg(weight_decay, "weight_decay");
             dispatch(u.dt, [&](auto tag) {
                 using T = decltype(tag);
                 T* pp = ptr<T>(u.param);
@@ -149,8 +141,8 @@ void register_optimizers(py::module_& m) {
         [](py::handle p, py::handle g, py::handle a_obj, double lr, double eps) {
             Update u = update_args(p, g);
             py::array acc = slot(a_obj, "accum", u);
-            require_positive(lr, "lr");
-            require_positive(eps, "eps");
+            check_finite_nonneg(lr, "lr");
+            check_finite_nonneg(eps, "eps");
             dispatch(u.dt, [&](auto tag) {
                 using T = decltype(tag);
                 T* pp = ptr<T>(u.param);

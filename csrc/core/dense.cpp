@@ -33,9 +33,10 @@ void dense_backward(index_t n, index_t k, index_t m, const T* dy, MatrixRef<cons
         dz = scratch;
     }
     const MatrixRef<const T> dz_ref{dz, m, 1};
-    // dw = x^T dz: x's transpose is x with its strides swapped.
-    gemm<T>(k, m, n, T(1), MatrixRef<const T>{x.data, x.cs, x.rs}, dz_ref, T(0),
-            MatrixRef<T>{dw, m, 1});
+    // dw = x^T dz: x's transpose is x with its strides swapped (none for a frozen kernel).
+    if (dw != nullptr)
+        gemm<T>(k, m, n, T(1), MatrixRef<const T>{x.data, x.cs, x.rs}, dz_ref, T(0),
+                MatrixRef<T>{dw, m, 1});
     if (db != nullptr) bias_grad(dz, db, n, m);
     // dx = dz w^T.
     if (dx != nullptr)

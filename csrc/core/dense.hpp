@@ -16,7 +16,8 @@ void dense_forward(index_t n, index_t k, index_t m, MatrixRef<const T> x, Matrix
                    const T* b, Act act, T* y);
 
 // dy, z_or_y: n x m contiguous (z_or_y unused for linear); dx: n x k
-// contiguous or null (not wanted); dw: k x m contiguous; db: m or null.
+// contiguous or null (not wanted); dw: k x m contiguous or null (not wanted:
+// a frozen kernel); db: m or null.
 template <typename T>
 void dense_backward(index_t n, index_t k, index_t m, const T* dy, MatrixRef<const T> x,
                     MatrixRef<const T> w, const T* z_or_y, Act act, T* dx, T* dw, T* db);

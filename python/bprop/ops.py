@@ -34,24 +34,34 @@ softmax = _core.softmax
 softmax_backward = _core.softmax_backward
 log_softmax = _core.log_softmax
 log_softmax_backward = _core.log_softmax_backward
-# losses
+# losses (each with optional per-row sample_weight)
 mse = _core.mse
 mse_backward = _core.mse_backward
+mae = _core.mae
+mae_backward = _core.mae_backward
 softmax_cross_entropy = _core.softmax_cross_entropy
 softmax_cross_entropy_backward = _core.softmax_cross_entropy_backward
+cross_entropy_from_probs = _core.cross_entropy_from_probs
+cross_entropy_from_probs_backward = _core.cross_entropy_from_probs_backward
 binary_cross_entropy = _core.binary_cross_entropy
 binary_cross_entropy_backward = _core.binary_cross_entropy_backward
+binary_cross_entropy_from_probs = _core.binary_cross_entropy_from_probs
+binary_cross_entropy_from_probs_backward = _core.binary_cross_entropy_from_probs_backward
 # fused dense layer
 dense_forward = _core.dense_forward
 dense_backward = _core.dense_backward
+# dropout (counter-based mask)
+dropout = _core.dropout
+dropout_backward = _core.dropout_backward
+# regularization penalties and the squared norm of gradient clipping
+l1_l2_penalty = _core.l1_l2_penalty
+l1_l2_grad = _core.l1_l2_grad
+sum_squares = _core.sum_squares
 # optimizer updates (in place)
 sgd_update = _core.sgd_update
 rmsprop_update = _core.rmsprop_update
 adam_update = _core.adam_update
 adagrad_update = _core.adagrad_update
-# whole training steps of a dense stack (fit's fast path)
-dense_softmax_xent_train_step = _core.dense_softmax_xent_train_step
-dense_softmax_xent_train_steps = _core.dense_softmax_xent_train_steps
 # threads and build
 get_num_threads = _core.get_num_threads
 set_num_threads = _core.set_num_threads

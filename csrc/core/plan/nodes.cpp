@@ -1,0 +1,133 @@
+#include "nodes.hpp"
+
+#include "../dense.hpp"
+#include "../dropout.hpp"
+#include "../elementwise.hpp"
+#include "../softmax.hpp"
+
+namespace bprop::plan {
+
+// ------------------------------------------------------------------ Dense
+template <typename T>
+DenseNode<T>::DenseNode(Shape in, index_t units, Act act, Param<T>* kernel, Param<T>* bias)
+    : act_(act), kernel_(kernel), bias_(bias) {
+    this->in = in;
+    this->out = Shape{in.rows_per_sample, units};
+}
+
+template <typename T>
+void DenseNode<T>::reserve(index_t n) {
+    y_.reserve(n * this->out.size());
+    dx_.reserve(n * this->in.size());
+    if (act_ == Act::gelu) z_.reserve(n * this->out.size());
+}
+
+template <typename T>
+const T* DenseNode<T>::forward(const T* x, index_t n, const StepContext&) {
+    const index_t rows = n * this->in.rows_per_sample, k = this->in.cols, m = this->out.cols;
+    const T* b = bias_ == nullptr ? nullptr : bias_->value;
+    const MatrixRef<const T> xr{x, k, 1}, wr{kernel_->value, m, 1};
+    if (act_ == Act::gelu) {
+        // gelu's backward needs the pre-activation: the linear part, then gelu.
+        dense_forward<T>(rows, k, m, xr, wr, b, Act::linear, z_.data());
+        activation_forward<T>(Act::gelu, z_.data(), y_.data(), rows * m, T(kLeakyReluAlpha));
+    } else {
+        dense_forward<T>(rows, k, m, xr, wr, b, act_, y_.data());
+    }
+    x_ = x;
+    return y_.data();
+}
+
+template <typename T>
+const T* DenseNode<T>::backward(const T* dy, index_t n, bool need_dx) {
+    const index_t rows = n * this->in.rows_per_sample, k = this->in.cols, m = this->out.cols;
+    const T* saved = act_ == Act::linear ? nullptr : (act_ == Act::gelu ? z_.data() : y_.data());
+    T* dw = kernel_->trainable ? kernel_->grad.data() : nullptr;
+    T* db = bias_ != nullptr && bias_->trainable ? bias_->grad.data() : nullptr;
+    T* dx = need_dx ? dx_.data() : nullptr;
+    dense_backward<T>(rows, k, m, dy, MatrixRef<const T>{x_, k, 1}, MatrixRef<const T>{kernel_->value, m, 1},
+                      saved, act_, dx, dw, db);
+    return dx;
+}
+
+template <typename T>
+bool DenseNode<T>::has_trainable() const {
+    return kernel_->trainable || (bias_ != nullptr && bias_->trainable);
+}
+
+// ------------------------------------------------------------------ Activation
+template <typename T>
+ActivationNode<T>::ActivationNode(Shape shape, Act act, double alpha) : act_(act), alpha_(T(alpha)) {
+    this->in = shape;
+    this->out = shape;
+}
+
+template <typename T>
+void ActivationNode<T>::reserve(index_t n) {
+    y_.reserve(n * this->out.size());
+    dx_.reserve(n * this->in.size());
+}
+
+template <typename T>
+const T* ActivationNode<T>::forward(const T* x, index_t n, const StepContext&) {
+    x_ = x;
+    if (act_ == Act::linear) return x;
+    const index_t rows = n * this->in.rows_per_sample, cols = this->in.cols;
+    if (act_ == Act::softmax)
+        softmax_forward<T>(x, y_.data(), rows, cols);
+    else
+        activation_forward<T>(act_, x, y_.data(), rows * cols, alpha_);
+    return y_.data();
+}
+
+template <typename T>
+const T* ActivationNode<T>::backward(const T* dy, index_t n, bool need_dx) {
+    if (!need_dx) return nullptr;
+    if (act_ == Act::linear) return dy;
+    const index_t rows = n * this->in.rows_per_sample, cols = this->in.cols;
+    if (act_ == Act::softmax)
+        softmax_backward<T>(dy, y_.data(), dx_.data(), rows, cols);
+    else  // gelu's derivative is taken at its input, the others' at their output
+        activation_backward<T>(act_, dy, act_ == Act::gelu ? x_ : y_.data(), dx_.data(), rows * cols, alpha_);
+    return dx_.data();
+}
+
+// ------------------------------------------------------------------ Dropout
+template <typename T>
+DropoutNode<T>::DropoutNode(Shape shape, double rate, std::uint64_t seed) : rate_(rate), seed_(seed) {
+    this->in = shape;
+    this->out = shape;
+}
+
+template <typename T>
+void DropoutNode<T>::reserve(index_t n) {
+    y_.reserve(n * this->out.size());
+    dx_.reserve(n * this->in.size());
+    mask_.reserve(n * this->in.size());
+}
+
+template <typename T>
+const T* DropoutNode<T>::forward(const T* x, index_t n, const StepContext& ctx) {
+    active_ = ctx.training && rate_ > 0.0;
+    if (!active_) return x;
+    dropout_forward<T>(x, y_.data(), mask_.data(), n, this->in.size(), rate_, seed_, ctx.dropout_counter,
+                       ctx.row_offset);
+    return y_.data();
+}
+
+template <typename T>
+const T* DropoutNode<T>::backward(const T* dy, index_t n, bool need_dx) {
+    if (!need_dx) return nullptr;
+    if (!active_) return dy;
+    dropout_backward<T>(dy, mask_.data(), dx_.data(), n * this->in.size(), rate_);
+    return dx_.data();
+}
+
+template class DenseNode<float>;
+template class DenseNode<double>;
+template class ActivationNode<float>;
+template class ActivationNode<double>;
+template class DropoutNode<float>;
+template class DropoutNode<double>;
+
+}  // namespace bprop::plan

@@ -1,0 +1,109 @@
+// A model's compiled step: its nodes, parameters, loss, metrics and
+// optimizer, run for many batches per call without returning to Python.
+//
+// One training step is
+//     gather the batch's rows -> forward through the nodes -> loss and its
+//     gradient (+ regularization penalties) -> metrics -> backward ->
+//     regularizer gradients -> clip -> update -> check the update is finite
+// and is the same sequence of kernel calls as the op-by-op plan of
+// bprop/engine (the oracle), so both give the same bits.
+//
+// A step whose loss is not finite changes nothing.  A step whose update
+// leaves a non-finite parameter or slot is undone: the plan keeps a copy of
+// the parameters and slots from the start of the call, restores it and
+// replays the call's earlier steps (every step is deterministic), so the
+// state is exactly that before the bad step.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "node.hpp"
+#include "objective.hpp"
+#include "update.hpp"
+
+namespace bprop::plan {
+
+// The arrays of a data set, read by row index.
+template <typename T>
+struct DataSet {
+    const T* x = nullptr;                      // n_rows x input size
+    const std::int64_t* labels = nullptr;      // n_rows x label size (sparse targets), or null
+    const T* targets = nullptr;                // n_rows x output size (dense targets), or null
+    const double* sample_weight = nullptr;     // n_rows, or null
+};
+
+enum class StepStatus : std::int8_t { applied = 0, loss_not_finite = 1, update_not_finite = 2 };
+
+enum class RunMode { train, evaluate };
+
+struct RunRequest {
+    RunMode mode = RunMode::train;
+    const std::int64_t* rows = nullptr;   // the samples, in order; step s takes rows[s*batch, (s+1)*batch)
+    index_t total = 0;
+    index_t batch = 1;
+    const double* lrs = nullptr;          // train: the learning rate of each step
+    std::int64_t iterations = 0;          // train: the optimizer's count before the first step
+    std::uint64_t dropout_counter = 0;    // of the first step (one more per step)
+    index_t row_offset = 0;               // this process's first row in the global batch
+};
+
+// Per-step results; arrays of steps (metric ones steps x metrics).
+struct RunResult {
+    double* losses = nullptr;
+    double* metric_sums = nullptr;
+    double* metric_counts = nullptr;
+    std::int8_t* status = nullptr;
+    index_t done = 0;  // train: steps applied (a stop leaves the rest untouched)
+};
+
+template <typename T>
+class TrainPlan {
+public:
+    TrainPlan(index_t input_size, index_t label_size, std::vector<std::unique_ptr<Param<T>>> params,
+              std::vector<std::unique_ptr<Node<T>>> nodes, std::unique_ptr<Objective<T>> objective,
+              OptimizerSpec optimizer);
+
+    std::size_t metric_count() const { return objective_->metric_count(); }
+    index_t output_size() const { return nodes_.empty() ? input_size_ : nodes_.back()->out.size(); }
+    const Param<T>& param(std::size_t i) const { return *params_[i]; }
+    std::size_t param_count() const { return params_.size(); }
+
+    // Training or evaluation over req.total rows of `data`.
+    void run(const DataSet<T>& data, const RunRequest& req, RunResult& result);
+    // Outputs of n samples x (batches of `batch`) into out (n x output size).
+    void predict(const T* x, index_t n, index_t batch, T* out);
+    // Loss of one batch (the first n rows of `data`) and the gradient of
+    // every trainable parameter into its grad; nothing is updated.
+    double gradients(const DataSet<T>& data, index_t n, bool training, std::uint64_t dropout_counter);
+
+private:
+    struct Batch {
+        const T* x;
+        Targets<T> targets;
+        const double* row_weights;
+    };
+    void reserve(index_t n);
+    Batch gather(const DataSet<T>& data, const std::int64_t* rows, index_t n);
+    const T* forward(const T* x, index_t n, const StepContext& ctx, double& penalty);
+    double objective(const T* y, const Batch& b, index_t n, bool want_grad, double penalty);
+    void backward(index_t n);
+    void snapshot();
+    void restore();
+
+    index_t input_size_, label_size_;
+    std::vector<std::unique_ptr<Param<T>>> params_;
+    std::vector<Param<T>*> trainable_;
+    std::vector<std::unique_ptr<Node<T>>> nodes_;
+    std::vector<const T*> outputs_;  // each node's output in the current step
+    std::unique_ptr<Objective<T>> objective_;
+    OptimizerSpec optimizer_;
+    index_t first_trainable_node_;   // nodes before it need no backward
+    index_t reserved_ = 0;
+    Buffer<T> x_buf_, target_buf_, saved_;
+    Buffer<std::int64_t> label_buf_;
+    Buffer<double> weight_buf_;
+};
+
+}  // namespace bprop::plan

@@ -1,0 +1,88 @@
+#include "update.hpp"
+
+#include <cmath>
+
+#include "../gradient_tools.hpp"
+#include "../optimizers.hpp"
+#include "../regularizers.hpp"
+
+namespace bprop::plan {
+
+int OptimizerSpec::slots() const {
+    switch (kind) {
+        case OptimizerKind::sgd: return momentum > 0.0 ? 1 : 0;
+        case OptimizerKind::rmsprop: return 1;
+        case OptimizerKind::adam: return 2;
+        case OptimizerKind::adagrad: return 1;
+    }
+    return 0;
+}
+
+template <typename T>
+void add_regularizer_grads(const std::vector<Param<T>*>& params) {
+    for (Param<T>* p : params)
+        if (p->l1 != 0.0 || p->l2 != 0.0) l1_l2_grad(p->value, p->grad.data(), p->size, p->l1, p->l2);
+}
+
+namespace {
+
+// The same clipping as bprop.optimizers.Optimizer._clip, in the same order.
+template <typename T>
+void clip(const OptimizerSpec& opt, const std::vector<Param<T>*>& params) {
+    if (opt.clipvalue > 0.0) {
+        for (Param<T>* p : params) clip_by_value(p->grad.data(), p->size, opt.clipvalue);
+    } else if (opt.clipnorm > 0.0) {
+        for (Param<T>* p : params) {
+            const double norm = std::sqrt(sum_squares(p->grad.data(), p->size));
+            if (norm > opt.clipnorm) scale_in_place(p->grad.data(), p->size, opt.clipnorm / norm);
+        }
+    } else if (opt.global_clipnorm > 0.0) {
+        double total = 0.0;
+        for (Param<T>* p : params) total += sum_squares(p->grad.data(), p->size);
+        const double norm = std::sqrt(total);
+        if (norm > opt.global_clipnorm)
+            for (Param<T>* p : params) scale_in_place(p->grad.data(), p->size, opt.global_clipnorm / norm);
+    }
+}
+
+template <typename T>
+void update_one(const OptimizerSpec& opt, Param<T>& p, double lr, double step) {
+    const T* g = p.grad.data();
+    switch (opt.kind) {
+        case OptimizerKind::sgd:
+            sgd_update(p.value, g, p.slots[0], p.size, lr, opt.momentum, opt.nesterov);
+            break;
+        case OptimizerKind::rmsprop:
+            rmsprop_update(p.value, g, p.slots[0], p.size, lr, opt.rho, opt.epsilon);
+            break;
+        case OptimizerKind::adam:
+            adam_update(p.value, g, p.slots[0], p.slots[1], p.size, lr, step, opt.beta1, opt.beta2, opt.epsilon,
+                        opt.weight_decay);
+            break;
+        case OptimizerKind::adagrad:
+            adagrad_update(p.value, g, p.slots[0], p.size, lr, opt.epsilon);
+            break;
+    }
+}
+
+}  // namespace
+
+template <typename T>
+bool apply_update(const OptimizerSpec& opt, const std::vector<Param<T>*>& params, double lr, double step) {
+    clip(opt, params);
+    const int slots = opt.slots();
+    bool finite = true;
+    for (Param<T>* p : params) {
+        update_one(opt, *p, lr, step);
+        finite = finite && all_finite(p->value, p->size);
+        for (int s = 0; s < slots; ++s) finite = finite && all_finite(p->slots[s], p->size);
+    }
+    return finite;
+}
+
+template void add_regularizer_grads<float>(const std::vector<Param<float>*>&);
+template void add_regularizer_grads<double>(const std::vector<Param<double>*>&);
+template bool apply_update<float>(const OptimizerSpec&, const std::vector<Param<float>*>&, double, double);
+template bool apply_update<double>(const OptimizerSpec&, const std::vector<Param<double>*>&, double, double);
+
+}  // namespace bprop::plan

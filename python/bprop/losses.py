@@ -6,12 +6,13 @@ cross-entropy with ``from_logits``) and ``losses.get`` for the Keras names
 ("mse", "mean_squared_error", "binary_crossentropy", ...).  The reduction is
 Keras' "sum_over_batch_size": ``sum(per-sample loss * weight) / n``.
 
-Inside ``Model.fit`` a loss is driven through :meth:`Loss.value_and_grad`,
-which runs the backend's fused kernels (``softmax_cross_entropy`` and its
-backward, ``binary_cross_entropy``, ``mse``) and writes the gradient into a
-kept buffer.  When the model's last layer is softmax (sigmoid) and the loss
-the matching cross-entropy on probabilities, the model feeds the loss the
-*logits* instead (``is_logits=True``): the stable fused path Keras takes.
+A loss has no formula of its own: it names the loss kernel that computes it
+(:meth:`Loss._plan_kind`, one of ``bprop.engine.objective.LOSS_KERNELS``),
+which the compiled step of ``fit`` (the core plan or its op-by-op twin), a
+loss object called on arrays, and the GradientTape form
+(``bprop.autodiff.losses``) all run.  When the model's last layer is softmax
+(sigmoid) and the loss the matching cross-entropy of probabilities, the
+step feeds the loss the *logits* instead: the stable fused path.
 
 Given an autodiff ``Tensor`` as ``y_pred``, a loss object returns the
 matching ``bprop.autodiff`` function's scalar Tensor, so custom training
@@ -37,12 +38,6 @@ __all__ = [
 EPS = 1e-7
 
 
-def _backend():
-    from . import ops
-
-    return ops
-
-
 def _as_tensor_input(y_pred):
     autodiff = sys.modules.get("bprop.autodiff")
     if autodiff is None:
@@ -64,7 +59,7 @@ def _rows(a):
 
 
 class Loss:
-    """Base loss.  Subclasses define the per-row math on 2-D arrays.
+    """Base loss: subclasses name their kernel (:meth:`_plan_kind`).
 
     ``fn_name`` is the Keras function name (what metrics use to resolve
     "accuracy"), ``fuses_with`` the output activation whose logits path the
@@ -82,6 +77,12 @@ class Loss:
         self.from_logits = bool(from_logits)
         self.reduction = "sum_over_batch_size"
         self.name = name or self.fn_name
+
+    def _plan_kind(self, logits):
+        """``(kind, sparse)``: the loss kernel (engine.objective.LOSS_KERNELS) for
+        predictions that are logits (``logits``) or not, and whether it takes
+        integer labels."""
+        raise NotImplementedError("%s must implement _plan_kind" % type(self).__name__)
 
     # -------------------------------------------------------------- targets
     def prepare_targets(self, y, output_shape, dtype):
@@ -106,49 +107,15 @@ class Loss:
             raise ValueError("y: contains NaN or infinity (in %s)" % np.dtype(dtype))
         return y
 
-    # -------------------------------------------------------------- math on rows
-    def _value(self, t, out, is_logits, be):
-        raise NotImplementedError
+    def _target_dtype(self, dtype):
+        return dtype
 
-    def _grad(self, t, out, is_logits, be, g):
-        raise NotImplementedError
-
-    def _per_row(self, t, out, is_logits, be):
-        raise NotImplementedError
-
-    def _flat_targets(self, y_true, rows):
-        return _rows(y_true)
-
-    # -------------------------------------------------------------- model API
-    def value(self, y_true, output, is_logits, backend, sample_weight=None):
-        """Reduced loss (float) of ``output`` (logits when ``is_logits``) against prepared targets."""
-        out = _rows(output)
-        t = self._flat_targets(y_true, out.shape[0])
-        if sample_weight is None:
-            return float(self._value(t, out, is_logits, backend))
-        per_row = self._per_row(t, out, is_logits, backend)
-        w = self._row_weights(sample_weight, out.shape[0])
-        return float(np.dot(per_row, w) / max(per_row.size, 1))
-
-    def value_and_grad(self, y_true, output, is_logits, backend, grad_out, sample_weight=None):
-        """``(loss, dloss/doutput)``; the gradient is written into ``grad_out`` (output's shape)."""
-        out = _rows(output)
-        g = grad_out.reshape(out.shape)
-        t = self._flat_targets(y_true, out.shape[0])
-        self._grad(t, out, is_logits, backend, g)
-        if sample_weight is None:
-            return float(self._value(t, out, is_logits, backend)), grad_out
-        w = self._row_weights(sample_weight, out.shape[0])
-        np.multiply(g, w[:, None].astype(g.dtype, copy=False), out=g)
-        per_row = self._per_row(t, out, is_logits, backend)
-        return float(np.dot(per_row, w) / max(per_row.size, 1)), grad_out
-
-    @staticmethod
-    def _row_weights(sample_weight, rows):
-        w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-        if rows != w.size:
-            w = np.repeat(w, rows // max(w.size, 1))
-        return w
+    def _kernel_operands(self, targets, y_pred):
+        """(rows view of y_pred, the targets as the kernel takes them)."""
+        y2 = _rows(y_pred)
+        if self.sparse:
+            return y2, targets.reshape(-1)
+        return y2, targets.reshape(y2.shape)
 
     # -------------------------------------------------------------- user API
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -162,12 +129,19 @@ class Loss:
         if targets.shape[0] != y_pred.shape[0]:
             raise ValueError("y_true: expected %d samples (as y_pred), got %d"
                              % (y_pred.shape[0], targets.shape[0]))
+        y2, t = self._kernel_operands(targets, y_pred)
+        w = None
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
             if sample_weight.size != y_pred.shape[0]:
                 raise ValueError("sample_weight: expected %d values, got %d"
                                  % (y_pred.shape[0], sample_weight.size))
-        return self.value(targets, y_pred, self.from_logits, _backend(), sample_weight)
+            w = np.repeat(sample_weight, y2.shape[0] // max(y_pred.shape[0], 1))
+        from . import ops
+        from .engine.objective import LOSS_KERNELS
+
+        kind, _ = self._plan_kind(self.from_logits)
+        return getattr(ops, LOSS_KERNELS[kind][0])(y2, t, sample_weight=w)
 
     def _prepare_arrays(self, y_true, y_pred):
         """NumPy inputs of the user API: ``y_pred`` as a C-contiguous float array
@@ -179,9 +153,6 @@ class Loss:
         y_pred = np.ascontiguousarray(y_pred.reshape(-1, 1) if y_pred.ndim < 2 else y_pred)
         return y_pred, self.prepare_targets(y_true, y_pred.shape[1:],
                                             self._target_dtype(y_pred.dtype))
-
-    def _target_dtype(self, dtype):
-        return dtype
 
     def _tensor_loss(self, autodiff, y_true, y_pred):
         return getattr(autodiff, self.fn_name)(y_true, y_pred, from_logits=self.from_logits)
@@ -215,32 +186,17 @@ class MeanSquaredError(_RegressionLoss):
 
     fn_name = "mean_squared_error"
 
-    def _value(self, t, out, is_logits, be):
-        return be.mse(out, t)
-
-    def _grad(self, t, out, is_logits, be, g):
-        be.mse_backward(out, t, out=g)
-
-    def _per_row(self, t, out, is_logits, be):
-        d = out - t
-        return (d * d).mean(axis=1)
+    def _plan_kind(self, logits):
+        return "mse", False
 
 
 class MeanAbsoluteError(_RegressionLoss):
-    """mean(|y_pred - y_true|).  No kernel exists for it: NumPy does the math."""
+    """mean(|y_pred - y_true|)."""
 
     fn_name = "mean_absolute_error"
 
-    def _value(self, t, out, is_logits, be):
-        return float(np.abs(out - t).mean()) if out.size else 0.0
-
-    def _grad(self, t, out, is_logits, be, g):
-        np.subtract(out, t, out=g)
-        np.sign(g, out=g)
-        g *= g.dtype.type(1.0 / max(out.size, 1))
-
-    def _per_row(self, t, out, is_logits, be):
-        return np.abs(out - t).mean(axis=1)
+    def _plan_kind(self, logits):
+        return "mae", False
 
 
 class BinaryCrossentropy(Loss):
@@ -249,33 +205,8 @@ class BinaryCrossentropy(Loss):
     fn_name = "binary_crossentropy"
     fuses_with = "sigmoid"
 
-    def _value(self, t, out, is_logits, be):
-        if is_logits:
-            return be.binary_cross_entropy(out, t)
-        return float(self._prob_elementwise(t, out).mean()) if out.size else 0.0
-
-    def _grad(self, t, out, is_logits, be, g):
-        if is_logits:
-            be.binary_cross_entropy_backward(out, t, out=g)
-            return
-        # Probabilities (no sigmoid before this loss): d/dp of the clipped
-        # loss, zero where the clip is active, as Keras' clip has it.
-        p = out.astype(np.float64)
-        inside = (p > EPS) & (p < 1 - EPS)
-        pc = np.clip(p, EPS, 1 - EPS)
-        grad = np.where(inside, (pc - t) / (pc * (1 - pc)), 0.0) / max(out.size, 1)
-        g[...] = grad
-
-    def _prob_elementwise(self, t, out):
-        p = np.clip(out.astype(np.float64), EPS, 1 - EPS)
-        return -(t * np.log(p) + (1 - t) * np.log(1 - p))
-
-    def _per_row(self, t, out, is_logits, be):
-        if is_logits:
-            z = out.astype(np.float64)
-            loss = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
-            return loss.mean(axis=1)
-        return self._prob_elementwise(t, out).mean(axis=1)
+    def _plan_kind(self, logits):
+        return ("binary_xent" if logits else "binary_xent_probs"), False
 
     def prepare_targets(self, y, output_shape, dtype):
         y = super().prepare_targets(y, output_shape, dtype)
@@ -291,36 +222,8 @@ class CategoricalCrossentropy(Loss):
     fn_name = "categorical_crossentropy"
     fuses_with = "softmax"
 
-    def _value(self, t, out, is_logits, be):
-        if is_logits:
-            return be.softmax_cross_entropy(out, t)
-        return float(self._per_row(t, out, False, be).mean()) if out.shape[0] else 0.0
-
-    def _grad(self, t, out, is_logits, be, g):
-        if is_logits:
-            be.softmax_cross_entropy_backward(out, t, out=g)
-            return
-        # Probabilities that did not come from a fused softmax: Keras
-        # normalises rows to sum 1, clips to [EPS, 1 - EPS] and takes -t log.
-        p = out.astype(np.float64)
-        s = p.sum(axis=1, keepdims=True)
-        q = p / s
-        inside = (q > EPS) & (q < 1 - EPS)
-        dq = np.where(inside, -self._dense_targets(t, p) / np.clip(q, EPS, 1 - EPS), 0.0)
-        grad = (dq - (dq * q).sum(axis=1, keepdims=True)) / s
-        g[...] = grad / max(out.shape[0], 1)
-
-    def _dense_targets(self, t, out):
-        return t
-
-    def _per_row(self, t, out, is_logits, be):
-        t = self._dense_targets(t, out)
-        if is_logits:
-            logp = be.log_softmax(out).astype(np.float64)
-        else:
-            p = out.astype(np.float64)
-            logp = np.log(np.clip(p / p.sum(axis=1, keepdims=True), EPS, 1 - EPS))
-        return -(t * logp).sum(axis=1)
+    def _plan_kind(self, logits):
+        return ("softmax_xent" if logits else "prob_xent"), self.sparse
 
     def prepare_targets(self, y, output_shape, dtype):
         y = np.asarray(y)
@@ -353,6 +256,9 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
         if y.dtype.kind == "f":
             if not np.all(np.isfinite(y)) or np.any(y != np.floor(y)):
                 raise ValueError("y: expected integer class labels, got non-integer floats")
+        if y.dtype.kind == "u" and y.size and y.max() > np.iinfo(np.int64).max:
+            raise ValueError("y: expected class labels in [0, %d) for a %d-unit output, got "
+                             "values up to %d" % (classes, classes, y.max()))
         labels = y.reshape(-1).astype(np.int64)
         if labels.size and (labels.min() < 0 or labels.max() >= classes):
             raise ValueError("y: expected class labels in [0, %d) for a %d-unit output, got "
@@ -360,29 +266,23 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
                                                      labels.max()))
         return labels.reshape((n,) + tuple(output_shape[:-1]))
 
-    def _flat_targets(self, y_true, rows):
-        return y_true.reshape(-1)
-
-    def _dense_targets(self, t, out):
-        onehot = np.zeros(out.shape, dtype=np.float64)
-        onehot[np.arange(out.shape[0]), t] = 1.0
-        return onehot
-
     def _target_dtype(self, dtype):
         return np.int64
 
 
 # ---------------------------------------------------------------- functions
 def _per_sample(loss, y_true, y_pred):
-    """Keras loss functions return the per-sample losses (before reduction)."""
+    """Keras loss functions return the per-sample losses (before reduction):
+    each row's value from the loss kernel's NumPy twin."""
     autodiff = _as_tensor_input(y_pred)
     if autodiff is not None:
         return loss._tensor_loss(autodiff, y_true, y_pred)
-    y2, t = loss._prepare_arrays(y_true, y_pred)
-    out = _rows(y2)
-    per_row = loss._per_row(loss._flat_targets(t, out.shape[0]), out, loss.from_logits,
-                            _backend())
-    return per_row.reshape(y2.shape[:-1]).astype(y2.dtype)
+    from .reference import per_row_losses
+
+    y_arr, t = loss._prepare_arrays(y_true, y_pred)
+    y2, targets = loss._kernel_operands(t, y_arr)
+    kind, _ = loss._plan_kind(loss.from_logits)
+    return per_row_losses(kind, y2, targets).reshape(y_arr.shape[:-1]).astype(y_arr.dtype)
 
 
 def mean_squared_error(y_true, y_pred):

@@ -82,7 +82,24 @@ class Metric:
             self.count += float(w.sum())
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        raise NotImplementedError("%s must implement update_state" % type(self).__name__)
+        """Add one batch: each sample's value (see :meth:`_values`), weighted."""
+        self._accumulate(self._values(y_true, y_pred), sample_weight)
+
+    def _values(self, y_true, y_pred):
+        """The per-sample values of one batch, without touching the state."""
+        raise NotImplementedError("%s must implement update_state or _values"
+                                  % type(self).__name__)
+
+    def _core_kind(self, sparse, output_shape):
+        """``(kind, threshold)`` of the core's metric kernel (csrc/core/metrics.hpp)
+        computing this metric for a model with that output and targets (integer
+        labels when ``sparse``), or None: then the step plan runs op by op."""
+        return None
+
+    def _add_batch(self, total, count):
+        """Add a step plan's sum of per-sample values and their count."""
+        self.total += float(total)
+        self.count += float(count)
 
     def result(self):
         """The weighted mean so far, a Python float (0.0 before any update)."""
@@ -149,16 +166,16 @@ class MeanMetricWrapper(Metric):
         self._fn = fn
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        self._accumulate(self._fn(y_true, y_pred), sample_weight)
+    def _values(self, y_true, y_pred):
+        return self._fn(y_true, y_pred)
 
 
 class Accuracy(Metric):
     """Fraction of elements where ``y_pred == y_true`` exactly."""
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def _values(self, y_true, y_pred):
         y_true, y_pred = _check_pair(y_true, y_pred)
-        self._accumulate(y_true == y_pred, sample_weight)
+        return y_true == y_pred
 
 
 class BinaryAccuracy(Metric):
@@ -170,10 +187,13 @@ class BinaryAccuracy(Metric):
         self.threshold = float(threshold)
         super().__init__(name=name, dtype=dtype)
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def _values(self, y_true, y_pred):
         y_true, y_pred = _check_pair(y_true, y_pred)
         hits = (y_pred > self.threshold) == (y_true > 0.5)
-        self._accumulate(_per_sample(hits.astype(np.float64)), sample_weight)
+        return _per_sample(hits.astype(np.float64))
+
+    def _core_kind(self, sparse, output_shape):
+        return None if sparse else ("binary_accuracy", self.threshold)
 
     def get_config(self):
         config = super().get_config()
@@ -184,18 +204,20 @@ class BinaryAccuracy(Metric):
 class CategoricalAccuracy(Metric):
     """Fraction where ``argmax(y_pred) == argmax(y_true)``; one-hot ``y_true`` (batch, classes)."""
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def _values(self, y_true, y_pred):
         y_true, y_pred = _check_pair(y_true, y_pred)
         if y_pred.ndim < 2:
             raise ValueError("y_pred: expected (batch, classes), got shape %s" % (y_pred.shape,))
-        hits = np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)
-        self._accumulate(hits, sample_weight)
+        return np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)
+
+    def _core_kind(self, sparse, output_shape):
+        return None if sparse else ("categorical_accuracy", 0.5)
 
 
 class SparseCategoricalAccuracy(Metric):
     """Fraction where ``argmax(y_pred) == y_true``; integer labels (batch,) or (batch, 1)."""
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def _values(self, y_true, y_pred):
         y_true = _as_float_array(y_true, "y_true")
         y_pred = _as_float_array(y_pred, "y_pred")
         if y_pred.ndim < 2:
@@ -210,26 +232,34 @@ class SparseCategoricalAccuracy(Metric):
                             or np.any(y_true != np.floor(y_true))):
             raise ValueError("y_true: expected integer labels in [0, %d), got values in [%s, %s]"
                              % (classes, y_true.min(), y_true.max()))
-        hits = np.argmax(y_pred, axis=-1) == y_true.astype(np.int64)
-        self._accumulate(hits, sample_weight)
+        return np.argmax(y_pred, axis=-1) == y_true.astype(np.int64)
+
+    def _core_kind(self, sparse, output_shape):
+        return ("sparse_categorical_accuracy", 0.5) if sparse else None
 
 
 class MeanSquaredError(Metric):
     """Weighted mean over samples of ``mean((y_true - y_pred)^2)`` over the last axis."""
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def _values(self, y_true, y_pred):
         y_true, y_pred = _check_pair(y_true, y_pred)
         d = np.asarray(y_pred, dtype=np.float64) - y_true
-        self._accumulate(_per_sample(d * d), sample_weight)
+        return _per_sample(d * d)
+
+    def _core_kind(self, sparse, output_shape):
+        return None if sparse else ("mean_squared_error", 0.5)
 
 
 class MeanAbsoluteError(Metric):
     """Weighted mean over samples of ``mean(|y_true - y_pred|)`` over the last axis."""
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def _values(self, y_true, y_pred):
         y_true, y_pred = _check_pair(y_true, y_pred)
         d = np.asarray(y_pred, dtype=np.float64) - y_true
-        self._accumulate(_per_sample(np.abs(d)), sample_weight)
+        return _per_sample(np.abs(d))
+
+    def _core_kind(self, sparse, output_shape):
+        return None if sparse else ("mean_absolute_error", 0.5)
 
 
 class AutoAccuracy(Metric):
@@ -248,9 +278,8 @@ class AutoAccuracy(Metric):
         if getattr(self, "resolved", None) is not None:
             self.resolved.reset_state()
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def _resolve(self, t_shape, p_shape):
         if self.resolved is None:
-            t_shape, p_shape = np.shape(y_true), np.shape(y_pred)
             if len(p_shape) == 0 or p_shape[-1] == 1:
                 cls = BinaryAccuracy
             elif len(t_shape) < len(p_shape) or (len(t_shape) and t_shape[-1] == 1):
@@ -258,7 +287,22 @@ class AutoAccuracy(Metric):
             else:
                 cls = CategoricalAccuracy
             self.resolved = cls(name=self.name, dtype=self.dtype)
-        self.resolved.update_state(y_true, y_pred, sample_weight=sample_weight)
+        return self.resolved
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self._resolve(np.shape(y_true), np.shape(y_pred)).update_state(
+            y_true, y_pred, sample_weight=sample_weight)
+
+    def _values(self, y_true, y_pred):
+        return self._resolve(np.shape(y_true), np.shape(y_pred))._values(y_true, y_pred)
+
+    def _core_kind(self, sparse, output_shape):
+        p_shape = (None,) + tuple(output_shape)
+        t_shape = p_shape[:-1] if sparse else p_shape
+        return self._resolve(t_shape, p_shape)._core_kind(sparse, output_shape)
+
+    def _add_batch(self, total, count):
+        self.resolved._add_batch(total, count)
 
     def result(self):
         return self.resolved.result() if self.resolved is not None else 0.0

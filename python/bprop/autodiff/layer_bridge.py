@@ -1,21 +1,17 @@
-"""``call_layer``: run a bprop Layer (or a whole Sequential) as one tape op.
+"""``call_layer``: run a bprop Layer (or a whole Sequential) on tensors, recorded
+on the GradientTape.
 
-The layer's own ``forward``/``backward`` (the fused kernels of the fit
-loop) compute the values; the tape records one node whose backward calls
-``layer.backward(dy)`` and routes ``layer.grads`` to
-``layer.trainable_variables``.
-
-A layer caches its forward state in buffers it reuses, so a later forward
-of the same layer (called twice under one tape, or run inside a container
-such as Sequential) overwrites what an earlier node's backward needs.  Each
-node therefore remembers which forward last filled the caches of the layer
-and of every layer nested in it; when another forward ran since, the node
-re-runs its own forward on the saved input first, with the random
-generator rewound to the state it had, so Dropout draws the same mask.
+A built-in layer runs its plan node (the kernels of the compiled step) as one
+tape op: a fresh node per call, with its own buffers, so a layer called
+twice under one tape keeps each call's state for its backward.  A model
+calls its layers one by one, so each is its own tape op (and a user's
+layer inside it records its own tensor ops).  A custom layer's ``call``
+runs on the tensors directly.  A layer written against bprop's older
+``forward``/``backward`` API keeps its state in itself: its op re-runs its
+forward on the saved input before the backward, with the random generator
+rewound, so another call in between cannot corrupt the gradient.
 """
 from __future__ import annotations
-
-import weakref
 
 import numpy as np
 
@@ -25,32 +21,6 @@ from .graph import result
 from .tensor import Tensor
 
 __all__ = ["call_layer"]
-
-# layer -> token of the call_layer forward whose state its caches hold
-_last_forward = weakref.WeakKeyDictionary()
-
-
-def _nested(layer):
-    """The layer and every layer inside it (Sequential/Model keep ``.layers``)."""
-    out, stack, seen = [], [layer], set()
-    while stack:
-        lyr = stack.pop()
-        if id(lyr) in seen:
-            continue
-        seen.add(id(lyr))
-        out.append(lyr)
-        subs = getattr(lyr, "layers", None)
-        if isinstance(subs, (list, tuple)):
-            stack.extend(subs)
-    return out
-
-
-def _mark(layers, token):
-    for lyr in layers:
-        try:
-            _last_forward[lyr] = token
-        except TypeError:  # a layer that cannot be weakly referenced: never trusted
-            pass
 
 
 def _input_array(layer, x):
@@ -73,27 +43,19 @@ def _input_array(layer, x):
 
 
 class _RngSnapshot:
-    """States of the generators a forward may draw from (the global one and
-    any layer-owned ``_rng``, e.g. a seeded Dropout), to replay its draws."""
+    """The global generator's state, to replay an older-API layer's draws."""
 
-    def __init__(self, layers):
-        gens = [_utils.get_rng()] + [getattr(lyr, "_rng", None) for lyr in layers]
-        seen = set()
-        self.saved = []
-        for g in gens:
-            if isinstance(g, np.random.Generator) and id(g) not in seen:
-                seen.add(id(g))
-                self.saved.append((g, g.bit_generator.state))
+    def __init__(self):
+        self.gen = _utils.get_rng()
+        self.state = self.gen.bit_generator.state
 
     def replay(self, fn):
-        now = [(g, g.bit_generator.state) for g, _ in self.saved]
-        for g, state in self.saved:
-            g.bit_generator.state = state
+        now = self.gen.bit_generator.state
+        self.gen.bit_generator.state = self.state
         try:
             return fn()
         finally:
-            for g, state in now:
-                g.bit_generator.state = state
+            self.gen.bit_generator.state = now
 
 
 def call_layer(layer, x, training=None):
@@ -103,40 +65,45 @@ def call_layer(layer, x, training=None):
     layer's output shape.  ``training`` None means False (inference
     behaviour, as Keras when a model is called directly).
     """
-    training = bool(training) if training is not None else False
-    x_arr, x_src = _input_array(layer, x)
-    if hasattr(layer, "_maybe_build"):
-        layer._maybe_build(x_arr.shape[1:])
-    family = _nested(layer)
-    rng = _RngSnapshot(family) if training else None
-    # A copy: the layer reuses its output buffer on its next forward.
-    y = np.array(layer.forward(x_arr, training=training), copy=True)
-    variables = list(layer.trainable_variables)
-    token = object()
-    _mark(family, token)
+    from ..engine.nodes import LegacyNode, StepContext, TapeNode
 
-    def rerun_forward():
-        layer.forward(x_arr, training=training)
+    training = bool(training) if training is not None else False
+    sublayers = getattr(layer, "_plan_layers", None)
+    if sublayers is not None:  # a model: its layers in turn, each its own op
+        h = x
+        for sub in sublayers():
+            h = sub(h, training=training)
+        return h if isinstance(h, Tensor) else Tensor(h)
+    x_arr, x_src = _input_array(layer, x)
+    in_shape = tuple(x_arr.shape[1:])
+    layer._maybe_build(in_shape)
+    variables = list(layer.trainable_variables)
+    node = layer._plan_node(in_shape, set(variables))
+    n = x_arr.shape[0]
+    if node is None:  # a layer that only reshapes
+        from .shape_ops import reshape
+
+        out_shape = (n,) + tuple(layer.compute_output_shape(in_shape))
+        return reshape(x if x_src is not None else Tensor(x_arr), out_shape)
+    if isinstance(node, TapeNode):  # a user's call(): its ops record themselves
+        out = layer.call(x if x_src is not None else Tensor(x_arr), training=training)
+        return out if isinstance(out, Tensor) else Tensor(out, dtype=x_arr.dtype)
+    be = layer._backend
+    x2 = x_arr.reshape(n, node.in_size)
+    ctx = StepContext(training, layer._next_seed_counter() if training else 0)
+    rng = _RngSnapshot() if isinstance(node, LegacyNode) else None
+    y = np.array(node.forward(be, x2, n, ctx), copy=True)
+    out_shape = (n,) + tuple(layer.compute_output_shape(in_shape))
 
     def backward(dy, needs):
-        if any(_last_forward.get(lyr) is not token for lyr in family):
-            if rng is not None:
-                rng.replay(rerun_forward)
-            else:
-                rerun_forward()
-            _mark(family, token)
-        dx = layer.backward(np.asarray(dy, dtype=y.dtype, order="C"), need_dx=bool(needs[0]))
-        grads = list(layer.grads)
-        if len(grads) != len(variables):
-            raise RuntimeError(
-                "call_layer: layer %r returned %d gradients for %d trainable variables"
-                % (getattr(layer, "name", layer), len(grads), len(variables))
-            )
-        # Copies: dx and the grads live in buffers the layer reuses.
+        if rng is not None:  # the layer's own state may be another call's by now
+            rng.replay(lambda: node.forward(be, x2, n, ctx))
+        dx = node.backward(be, np.ascontiguousarray(dy, dtype=y.dtype).reshape(n, -1), n,
+                           bool(needs[0]))
         out = [np.array(dx, copy=True).reshape(x_arr.shape) if needs[0] else None]
-        for need, g, var in zip(needs[1:], grads, variables):
-            out.append(np.array(g, copy=True).reshape(var.shape) if need else None)
+        for need, var in zip(needs[1:], variables):
+            out.append(np.array(node.grads[var], copy=True) if need else None)
         return out
 
     return result("call_layer:%s" % getattr(layer, "name", type(layer).__name__),
-                  [x_src] + variables, y, backward)
+                  [x_src] + variables, y.reshape(out_shape), backward)

@@ -1,21 +1,21 @@
 """``Layer``: the base class of every bprop layer (and of ``Sequential``).
 
-A layer owns its weights as :class:`bprop.Variable` objects and runs its
-math through a *backend* (``bprop.ops`` by default, ``bprop.reference`` for
-``backend="numpy"``).  The training loop drives it with two methods:
+A layer owns its weights as :class:`bprop.Variable` objects.  What it
+computes it states once, as a node of a step plan (:meth:`Layer._plan_node`,
+see ``bprop/engine/nodes.py``): the kernels of its forward and backward pass,
+run by the core plan or op by op through a *backend* (``bprop.ops`` by
+default, ``bprop.reference`` for ``backend="numpy"``).  A layer keeps no
+buffers of its own for training or prediction: those belong to the plan of
+each call, so one model serves many threads.
 
-* ``forward(x, training=False) -> y`` computes the output and caches what
-  the backward pass needs;
-* ``backward(dy, need_dx=True) -> dx`` uses that cache, stores the gradients
-  of ``trainable_variables`` (same order) in ``layer.grads`` and returns the
-  gradient with respect to the input (None when ``need_dx`` is False).
+A Keras-style custom layer overrides ``call(inputs, training=None)`` with
+tensor ops; the plan runs it through the GradientTape.  ``layer(x)``
+(``__call__``) is the call for users: a new array for array input, a tape op
+for Tensor input or under a GradientTape.
 
-Both write into buffers the layer keeps per (purpose, shape, dtype), so a
-steady-state training step allocates no new arrays.  The consequence: the
-array ``forward`` returns is overwritten by the next ``forward`` of the same
-layer.  ``layer(x)`` (``__call__``) returns a fresh copy and is the call for
-users; under a GradientTape it hands the layer to
-``bprop.autodiff.call_layer``.
+``forward(x, training)`` / ``backward(dy)`` / ``grads`` run the layer's own
+node on arrays, for tests and notebooks; they keep the last call's state on
+the layer, so they are not for concurrent use.
 """
 from __future__ import annotations
 
@@ -34,10 +34,6 @@ __all__ = ["Layer", "normalize_shape", "clear_name_counters"]
 
 # Per-base-name counters that give "dense", "dense_1", ... as Keras does.
 _name_counts = collections.defaultdict(int)
-
-# Keep at most this many buffers per layer: predict/evaluate with varying
-# batch sizes must not grow memory without bound.
-_MAX_BUFFERS = 24
 
 
 def kept_buffer(buffers, limit, tag, shape, dtype):
@@ -118,9 +114,8 @@ class Layer:
         self._variables = []
         self.grads = []
         self._backend = _utils.get_backend(None)
-        self._buffers = {}
-        # Set by a model for its last layer when the loss takes logits.
-        self._emit_logits = False
+        self._direct_nodes = {}   # the node forward() runs, per input shape
+        self._direct = None       # (node, input shape) of the last forward()
 
     # ------------------------------------------------------------ properties
     @property
@@ -135,7 +130,7 @@ class Layer:
     def set_backend(self, backend):
         """Run this layer on ``backend`` ("core", "numpy" or a kernel module)."""
         self._backend = _utils.get_backend(backend)
-        self._buffers.clear()
+        self._direct_nodes = {}
 
     def _set_dtype(self, dtype):
         """Adopt a model's dtype unless the user chose one (not once weights exist)."""
@@ -239,17 +234,71 @@ class Layer:
         """Per-sample output shape for per-sample ``input_shape`` (default: unchanged)."""
         return tuple(input_shape)
 
-    # ------------------------------------------------------------ running
+    # ------------------------------------------------------------ the plan
+    def _plan_node(self, in_shape, trainable):
+        """This layer's node in a step plan for inputs of per-sample ``in_shape``
+        (``trainable``: the Variables the plan trains), or None when the layer
+        only reshapes.  Built-in layers return their kernels' node; a layer with
+        its own ``call`` runs through the tape, one written against the older
+        ``forward``/``backward`` API through those."""
+        from ..engine.nodes import LegacyNode, TapeNode
+
+        self._maybe_build(tuple(in_shape))
+        out_shape = tuple(self.compute_output_shape(tuple(in_shape)))
+        if type(self).forward is not Layer.forward:
+            return LegacyNode(self, in_shape, out_shape, trainable)
+        if type(self).call is Layer.call:
+            raise NotImplementedError("%s must implement call(inputs, training=None)"
+                                      % type(self).__name__)
+        return TapeNode(self, in_shape, out_shape, trainable)
+
+    def call(self, inputs, training=None):
+        """The layer's computation on Tensors; override it in a custom layer."""
+        raise NotImplementedError("%s must implement call(inputs, training=None)"
+                                  % type(self).__name__)
+
+    def _next_seed_counter(self):
+        """For layers that draw randomness in direct calls (Dropout)."""
+        return 0
+
+    # ------------------------------------------------------------ running on arrays
     def forward(self, x, training=False):
-        raise NotImplementedError("%s must implement forward()" % type(self).__name__)
+        """The layer's node on an array ``x`` (batch, ...) -> the output array (a
+        buffer the next call overwrites); state kept for :meth:`backward`."""
+        from ..engine.nodes import StepContext
+
+        self._check_input(x)
+        in_shape = tuple(x.shape[1:])
+        self._maybe_build(in_shape)
+        trainable = tuple(self.trainable_variables)
+        key = (in_shape, trainable)
+        if key not in self._direct_nodes:
+            self._direct_nodes = {key: self._plan_node(in_shape, set(trainable))}
+        node = self._direct_nodes[key]
+        n = x.shape[0]
+        ctx = StepContext(bool(training), self._next_seed_counter() if training else 0)
+        if node is None:  # a layer that only reshapes
+            self._direct = (None, x.shape)
+            return x.reshape((n,) + tuple(self.compute_output_shape(in_shape)))
+        y = node.forward(self._backend, np.ascontiguousarray(x).reshape(n, node.in_size), n, ctx)
+        self._direct = (node, x.shape)
+        return y.reshape((n,) + tuple(self.compute_output_shape(in_shape)))
 
     def backward(self, dy, need_dx=True):
-        raise NotImplementedError("%s must implement backward()" % type(self).__name__)
-
-    def _buffer(self, tag, shape, dtype=None):
-        """A cached uninitialised array for (tag, shape, dtype), reused across calls."""
-        return kept_buffer(self._buffers, _MAX_BUFFERS, tag, shape,
-                           self._dtype if dtype is None else dtype)
+        """Gradients of the last :meth:`forward`: returns dx (None unless
+        ``need_dx``) and sets ``grads`` (one per trainable variable)."""
+        if self._direct is None:
+            raise RuntimeError("%s %r: backward() called before forward()"
+                               % (type(self).__name__, self.name))
+        node, x_shape = self._direct
+        n = x_shape[0]
+        if node is None:
+            self.grads = []
+            return np.reshape(dy, x_shape) if need_dx else None
+        dy2 = np.ascontiguousarray(dy, dtype=node.dtype).reshape(n, node.out_size)
+        dx = node.backward(self._backend, dy2, n, need_dx)
+        self.grads = [node.grads[v] for v in self.trainable_variables if v in node.grads]
+        return None if dx is None else dx.reshape(x_shape)
 
     def _check_input(self, x):
         """Check dtype and (when built) the per-sample shape of an ndarray input."""
@@ -292,8 +341,22 @@ class Layer:
             # Keras casts inputs to the layer's dtype; so do we, on this user path.
             x = x.astype(self._dtype)
         x = np.ascontiguousarray(x)
-        self._maybe_build(x.shape[1:])
-        return np.array(self.forward(x, training=bool(training)), copy=True)
+        self._check_array(x)
+        return self._call_on_array(x, bool(training))
+
+    def _call_on_array(self, x, training):
+        """A fresh node per call (its own buffers: safe from several threads)."""
+        from ..engine.nodes import StepContext
+
+        in_shape = tuple(x.shape[1:])
+        self._maybe_build(in_shape)
+        node = self._plan_node(in_shape, set())
+        n = x.shape[0]
+        if node is None:
+            return x.reshape((n,) + tuple(self.compute_output_shape(in_shape))).copy()
+        ctx = StepContext(training, self._next_seed_counter() if training else 0)
+        y = node.forward(self._backend, x.reshape(n, node.in_size), n, ctx)
+        return np.array(y, copy=True).reshape((n,) + tuple(self.compute_output_shape(in_shape)))
 
     # ------------------------------------------------------------ config
     def get_config(self):

@@ -1,19 +1,17 @@
 """``Dense``: ``activation(x @ kernel + bias)`` in one fused kernel call.
 
-Forward runs ``backend.dense_forward`` (GEMM + bias + activation in one
-pass) and backward ``backend.dense_backward`` (activation gradient, dW, db
-and dx in one call), both writing into buffers kept per batch shape.
-Inputs of rank > 2 are treated as a batch of rows over the last axis, as
-Keras does.
+Its node (:class:`bprop.engine.nodes.DenseNode`) runs ``dense_forward``
+(GEMM + bias + activation in one pass) and ``dense_backward`` (activation
+gradient, dW, db and dx in one call).  Inputs of rank > 2 are treated as a
+batch of rows over the last axis, as Keras does.
 """
 from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from .. import activations as _activations
 from .. import initializers as _initializers
+from .. import regularizers as _regularizers
 from .base import Layer
 
 __all__ = ["Dense"]
@@ -24,8 +22,10 @@ class Dense(Layer):
 
     Arguments: ``units`` (output width), ``activation`` (name, function or
     None), ``use_bias`` (True), ``kernel_initializer`` ("glorot_uniform"),
-    ``bias_initializer`` ("zeros"), ``input_dim`` / ``input_shape`` to fix the
-    input width ahead of data, plus the common Layer arguments.
+    ``bias_initializer`` ("zeros"), ``kernel_regularizer``,
+    ``bias_regularizer``, ``activity_regularizer`` (``bprop.regularizers``
+    L1/L2/L1L2, or None), ``input_dim`` / ``input_shape`` to fix the input
+    width ahead of data, plus the common Layer arguments.
 
     Shapes: x (batch, ..., in) -> y (batch, ..., units); kernel (in, units);
     bias (units,).
@@ -33,6 +33,7 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  input_dim=None, **kwargs):
         if input_dim is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_dim,)
@@ -44,9 +45,11 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = _initializers.get(kernel_initializer)
         self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
+        self.bias_regularizer = _regularizers.get(bias_regularizer)
+        self.activity_regularizer = _regularizers.get(activity_regularizer)
         self.kernel = None
         self.bias = None
-        self._cache = None
 
     @property
     def activation_name(self):
@@ -63,10 +66,6 @@ class Dense(Layer):
         self.kernel = self.add_weight((in_dim, self.units), self.kernel_initializer, "kernel")
         if self.use_bias:
             self.bias = self.add_weight((self.units,), self.bias_initializer, "bias")
-        # Gradients live in persistent buffers: the optimizer reads them, the
-        # next backward overwrites them.
-        self._dw = np.empty((in_dim, self.units), dtype=self._dtype)
-        self._db = np.empty((self.units,), dtype=self._dtype)
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -76,8 +75,7 @@ class Dense(Layer):
         # Like Keras' InputSpec for Dense: any rank >= 2, only the last axis is fixed.
         self._check_array(x)
         if self.kernel is None:
-            raise RuntimeError("Dense %r: forward() before build(); call the layer (layer(x)) "
-                               "or build(input_shape) first" % self.name)
+            return
         in_dim = self.kernel.shape[0]
         if x.ndim < 2:
             raise ValueError("x: layer %r expects a batch of rows (batch, ..., %d), got shape %s"
@@ -86,47 +84,17 @@ class Dense(Layer):
             raise ValueError("x: layer %r expects input shape (None, ..., %d), got %s"
                              % (self.name, in_dim, x.shape))
 
-    def forward(self, x, training=False):
-        """x (batch, ..., in) -> y (batch, ..., units); caches x and the activation."""
-        self._check_input(x)
-        in_dim = self.kernel.shape[0]
-        x2 = x if x.ndim == 2 else x.reshape(-1, in_dim)
-        n = x2.shape[0]
-        act = "linear" if self._emit_logits else self.activation_name
-        b = self.bias.value if self.use_bias else None
-        be = self._backend
-        if act == "gelu":
-            # gelu's backward needs the pre-activation, which the fused call
-            # does not return: run the linear part, then the activation.
-            z = self._buffer("z", (n, self.units))
-            be.dense_forward(x2, self.kernel.value, b, None, out=z)
-            y = self._buffer("y", (n, self.units))
-            be.gelu(z, out=y)
-            saved = z
-        else:
-            y = self._buffer("y", (n, self.units))
-            be.dense_forward(x2, self.kernel.value, b, act, out=y)
-            saved = y
-        self._cache = (x2, saved, act, x.shape)
-        return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (self.units,))
+    def _plan_node(self, in_shape, trainable):
+        from ..engine.nodes import DenseNode
 
-    def backward(self, dy, need_dx=True):
-        """dy like forward's output -> dx like its input; grads = [dW, db]."""
-        if self._cache is None:
-            raise RuntimeError("Dense %r: backward() called before forward()" % self.name)
-        x2, saved, act, x_shape = self._cache
-        dy2 = dy if dy.ndim == 2 else dy.reshape(-1, self.units)
-        dx = self._buffer("dx", x2.shape) if need_dx else None
-        self._backend.dense_backward(
-            dy2, x2, self.kernel.value, None if act == "linear" else saved, act,
-            dx=dx, dw=self._dw, db=self._db, need_dx=need_dx)
-        if self.trainable:
-            self.grads = [self._dw, self._db] if self.use_bias else [self._dw]
-        else:
-            self.grads = []
-        if not need_dx:
-            return None
-        return dx if len(x_shape) == 2 else dx.reshape(x_shape)
+        if len(in_shape) < 1:
+            raise ValueError("x: layer %r expects a batch of rows (batch, ..., features), got "
+                             "samples of shape %s" % (self.name, tuple(in_shape)))
+        self._maybe_build(tuple(in_shape))
+        if in_shape[-1] != self.kernel.shape[0]:
+            raise ValueError("x: layer %r expects input shape (None, ..., %d), got %s"
+                             % (self.name, self.kernel.shape[0], (None,) + tuple(in_shape)))
+        return DenseNode(self, in_shape, self.activation_name, trainable)
 
     def get_config(self):
         config = super().get_config()
@@ -136,5 +104,8 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": _initializers.serialize(self.kernel_initializer),
             "bias_initializer": _initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": _regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": _regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": _regularizers.serialize(self.activity_regularizer),
         })
         return config

@@ -1,16 +1,17 @@
 """``Dropout``: zeroes a random fraction ``rate`` of inputs while training.
 
 Inverted dropout as in Keras: kept inputs are scaled by 1 / (1 - rate) so
-inference needs no change.  The mask is drawn from ``bprop.utils.get_rng()``
-(so ``set_random_seed`` makes it repeatable) or from the layer's own
-Generator when ``seed`` is given.  There is no dropout kernel in the core;
-the mask arithmetic is a few element-wise NumPy passes into kept buffers.
+inference needs no change.  The mask comes from the core's counter-based
+generator (``ops.dropout``): a hash of the layer's seed, a step counter and
+the element's position in the global batch.  So it is the same at any
+thread count, in the core plan and in the op-by-op plan, and split across
+processes it is the mask one process would draw.  The seed is ``seed`` when
+given, otherwise drawn from ``bprop.utils.get_rng()`` when the layer is first
+used (``set_random_seed`` makes it repeatable).
 """
 from __future__ import annotations
 
 import numbers
-
-import numpy as np
 
 from .. import utils as _utils
 from .base import Layer
@@ -35,34 +36,25 @@ class Dropout(Layer):
             raise ValueError("seed: expected None or a non-negative int, got %r" % (seed,))
         self.rate = float(rate)
         self.seed = None if seed is None else int(seed)
-        self._rng = None if seed is None else np.random.default_rng(self.seed)
-        self._mask = None
+        self._seed = self.seed       # the mask's seed (drawn at first use without one)
+        self._direct_calls = 0       # counter of direct training calls (layer(x, training=True))
 
-    def forward(self, x, training=False):
-        self._check_input(x)
-        if not training or self.rate == 0.0:
-            self._mask = None
-            return x
-        rng = self._rng if self._rng is not None else _utils.get_rng()
-        mask = self._buffer("mask", x.shape)
-        rng.random(dtype=mask.dtype, out=mask)  # uniform [0, 1) in the layer dtype, no new array
-        keep = self._buffer("keep", x.shape, np.bool_)
-        np.greater_equal(mask, mask.dtype.type(self.rate), out=keep)
-        np.multiply(keep, mask.dtype.type(1.0 / (1.0 - self.rate)), out=mask)
-        y = self._buffer("y", x.shape)
-        np.multiply(x, mask, out=y)
-        self._mask = mask
-        return y
+    def mask_seed(self):
+        """The seed of this layer's masks (drawn from the global generator once)."""
+        if self._seed is None:
+            self._seed = int(_utils.get_rng().integers(0, 2 ** 63 - 1))
+        return self._seed
 
-    def backward(self, dy, need_dx=True):
-        self.grads = []
-        if not need_dx:
-            return None
-        if self._mask is None:
-            return dy
-        dx = self._buffer("dx", dy.shape)
-        np.multiply(dy, self._mask, out=dx)
-        return dx
+    def _next_seed_counter(self):
+        # Direct calls count on their own; fit counts the model's steps.
+        self._direct_calls += 1
+        return (1 << 62) + self._direct_calls
+
+    def _plan_node(self, in_shape, trainable):
+        from ..engine.nodes import DropoutNode
+
+        return DropoutNode(self, tuple(in_shape) if len(in_shape) else (1,), self.mask_seed(),
+                           trainable)
 
     def get_config(self):
         config = super().get_config()

@@ -27,13 +27,8 @@ class InputLayer(Layer):
         self.batch_size = batch_size
         self.build(shape)
 
-    def forward(self, x, training=False):
-        self._check_input(x)
-        return x
-
-    def backward(self, dy, need_dx=True):
-        self.grads = []
-        return dy if need_dx else None
+    def _plan_node(self, in_shape, trainable):
+        return None  # only carries the shape
 
     def get_config(self):
         config = super().get_config()

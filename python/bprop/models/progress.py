@@ -1,9 +1,13 @@
-"""Progress display of ``fit``/``evaluate``/``predict``, driven by callback hooks.
+"""Progress display of ``fit``/``evaluate``/``predict``.
 
 ``verbose=1``: a live tqdm bar per epoch (steps done, elapsed, ETA, and the
 running loss and metrics), closed with the epoch's final logs, validation
 included.  ``verbose=2``: one line per epoch.  ``verbose=0``: nothing.
 Output goes to ``sys.stdout``, as Keras prints.
+
+The epoch hooks open and close the bar; the loops feed it with
+:meth:`ProgressLogger.advance` after each core call (a chunk of steps), and
+it redraws at most every 0.1 s, so it costs training nothing measurable.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import time
 
 __all__ = ["ProgressLogger", "format_logs", "resolve_verbose"]
 
+_REFRESH_SECONDS = 0.1
 _BAR_FORMAT = "{n_fmt}/{total_fmt} [{bar:30}] - ETA: {remaining} - {elapsed} - {rate_fmt}{postfix}"
 
 
@@ -39,7 +44,7 @@ def _new_bar(total, desc=None):
     from tqdm import tqdm
 
     return tqdm(total=total, file=sys.stdout, bar_format=_BAR_FORMAT, unit="step",
-                ascii=" =", leave=True, desc=desc)
+                ascii=" =", leave=True, desc=desc, mininterval=_REFRESH_SECONDS)
 
 
 class ProgressLogger:
@@ -54,6 +59,7 @@ class ProgressLogger:
         self._start = 0.0
         self._epochs = 1
         self._epoch = 0
+        self._last_postfix = 0.0
 
     def set_model(self, model):
         self.model = model
@@ -77,9 +83,19 @@ class ProgressLogger:
         pass
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._bar is not None:
-            self._bar.set_postfix_str(format_logs(logs or {}), refresh=False)
-            self._bar.update(1)
+        pass
+
+    def advance(self, steps_done, logs=None):
+        """The loop has done ``steps_done`` steps of this epoch (or call)."""
+        bar = self._bar
+        if bar is None:
+            return
+        now = time.perf_counter()
+        if logs and now - self._last_postfix >= _REFRESH_SECONDS:
+            bar.set_postfix_str(format_logs(logs), refresh=False)
+            self._last_postfix = now
+        if steps_done > bar.n:
+            bar.update(steps_done - bar.n)
 
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self._start
@@ -107,8 +123,7 @@ class ProgressLogger:
         pass
 
     def on_test_batch_end(self, batch, logs=None):
-        if self.mode == "test":
-            self.on_train_batch_end(batch, logs)
+        pass
 
     def on_test_end(self, logs=None):
         if self.mode == "test":
@@ -121,8 +136,7 @@ class ProgressLogger:
         pass
 
     def on_predict_batch_end(self, batch, logs=None):
-        if self._bar is not None:
-            self._bar.update(1)
+        pass
 
     def on_predict_end(self, logs=None):
         self._end_standalone(logs)

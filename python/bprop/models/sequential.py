@@ -81,14 +81,14 @@ class Sequential(TrainingMixin, Layer):
                 self._sample_shape = tuple(shape)
         if self._sample_shape is not None:
             self._build_layers(self._sample_shape)
-        self._reset_fusion()
+        self._reset_plans()
 
     def pop(self):
         """Remove and return the last layer."""
         if not self.layers:
             raise IndexError("pop: model %r has no layers" % self.name)
         layer = self.layers.pop()
-        self._reset_fusion()
+        self._reset_plans()
         return layer
 
     def _unify_dtypes(self):
@@ -118,7 +118,7 @@ class Sequential(TrainingMixin, Layer):
             layer.set_backend(self._backend)
         if self.optimizer is not None:
             self.optimizer.set_backend(self._backend)
-        self._batch_buffers = {}
+        self._reset_plans()
 
     def build(self, input_shape=None):
         """Build from ``input_shape`` *with* the batch axis, as Keras: ``build((None, 784))``."""
@@ -185,39 +185,24 @@ class Sequential(TrainingMixin, Layer):
         return [v for layer in self.layers for v in layer.weights]
 
     # ------------------------------------------------------------ running
-    def forward(self, x, training=False):
-        """Chain the layers' forward; the last one emits logits when this model is asked to."""
-        last = self.layers[-1]
-        last._emit_logits = self._emit_logits
-        try:
-            for layer in self.layers:
-                x = layer.forward(x, training=training)
-        finally:
-            last._emit_logits = False
-        return x
+    def _plan_layers(self):
+        """The layers a step plan runs, nested models expanded in order."""
+        out = []
+        for layer in self.layers:
+            inner = getattr(layer, "_plan_layers", None)
+            out.extend(inner() if inner is not None else [layer])
+        return out
 
-    def backward(self, dy, need_dx=True):
-        """Chain the layers' backward; ``grads`` lines up with ``trainable_variables``.
+    def _plan_node(self, in_shape, trainable):
+        raise TypeError("model %r: a model runs as its layers' nodes, not as one node"
+                        % self.name)
 
-        Layers before the first one with weights are skipped when ``need_dx``
-        is False (nothing upstream needs their gradient).
-        """
-        first = len(self.layers)
-        for i, layer in enumerate(self.layers):
-            if layer.trainable_variables:
-                first = i
-                break
-        for i in range(len(self.layers) - 1, -1, -1):
-            layer = self.layers[i]
-            if not need_dx and i < first:
-                break
-            dy = layer.backward(dy, need_dx=need_dx or i > first)
-        if self.trainable:
-            self.grads = [g for layer in self.layers for g in layer.grads
-                          if layer.trainable_variables]
-        else:
-            self.grads = []
-        return dy if need_dx else None
+    def _call_on_array(self, x, training):
+        """``model(x)`` on an array: the outputs, through a plan of this call."""
+        if not self.layers:
+            raise ValueError("layers: model %r has no layers to call" % self.name)
+        self._maybe_build(tuple(x.shape[1:]))
+        return self._predict_arrays(x, max(x.shape[0], 1), training=training)
 
     # ------------------------------------------------------------ compile
     def _reset_compile_state(self):
@@ -227,8 +212,7 @@ class Sequential(TrainingMixin, Layer):
         self.compiled_loss = None
         self.compiled_metrics = []
         self._compile_args = None
-        self._batch_buffers = {}
-        self._fused = False
+        self._reset_plans()
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
         """Set the optimizer, the loss and the metrics (Keras names, classes or configs).
@@ -260,14 +244,7 @@ class Sequential(TrainingMixin, Layer):
         self.compiled_metrics = [_metrics.get(m, loss=loss_name) for m in metrics]
         self._compile_args = {"loss": loss, "metrics": list(metrics)}
         self.compiled = True
-        self._reset_fusion()
-
-    def _reset_fusion(self):
-        """Decide whether the loss takes the last layer's logits (the fused stable path)."""
-        loss = getattr(self, "compiled_loss", None)
-        self._fused = bool(
-            loss is not None and self.layers and not loss.from_logits
-            and loss.fuses_with is not None and self.activation_name == loss.fuses_with)
+        self._reset_plans()
 
     @property
     def metrics_names(self):

@@ -1,32 +1,38 @@
-"""The loops of ``fit``, ``evaluate`` and ``predict`` (mixed into ``Sequential``).
+"""``fit``, ``evaluate`` and ``predict`` (mixed into ``Sequential``): one loop over a step plan.
 
-One training step (``_train_batch``):
+The path of one training batch:
 
-    forward   each layer writes into its kept buffer (backend.dense_forward ...)
-    loss      loss.value_and_grad -> backend.softmax_cross_entropy(_backward) on
-              the logits when the fused path is on, gradient into a kept buffer
-    backward  each layer's backward (backend.dense_backward ...) -> layer.grads
-    update    optimizer.apply_gradients -> one backend update kernel per variable
+    fit -> StepPlan("train") (bprop/engine, built once per model, loss, optimizer,
+           input signature) -> plan.run(rows of up to ~0.1 s of steps)
+        core plan: gather the batch's rows -> forward -> loss (+ penalties) ->
+                   metrics -> backward -> clip -> update, per step, in C++ with
+                   the GIL released (or the same calls op by op from Python)
+    <- per-step losses, metric sums, status -> logs, callbacks, progress bar
 
-Batches are gathered with ``np.take(..., out=buffer)`` from one index
-permutation per epoch, so no copy of the data set is made per epoch, and in
-steady state the step allocates no new arrays.
+Batch-level callbacks (``on_train_batch_begin/end``, and Keras 2's
+``on_batch_begin/end``) make the loop run one step per core call, so each
+gets every call in Keras order; otherwise steps run in chunks of about 0.1 s,
+and the progress bar is fed from the chunks.
 """
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
 from .. import utils as _utils
-from ..layers.base import kept_buffer
+from ..engine.plan import STATUS_APPLIED, STATUS_LOSS_NOT_FINITE
 from . import data as _data
-from .fused_step import FusedDenseStep
+from .plan_cache import PlanCache
 from .progress import ProgressLogger, resolve_verbose
 
 __all__ = ["TrainingMixin"]
 
-_MAX_BATCH_BUFFERS = 16
+# A core call runs about this long (seconds): the progress bar's refresh and
+# the time Ctrl-C waits.
+_SECONDS_PER_CALL = 0.1
+_MAX_STEPS_PER_CALL = 1024
 
 
 class _CallbackDispatch:
@@ -60,75 +66,71 @@ def _user_callbacks(callbacks):
     return list(callbacks)
 
 
-# Steps per core call on fit's chunked fast path: long enough to amortise the
-# call, short enough (~30-100 ms) that Ctrl-C is seen promptly.
-_STEPS_PER_CALL = 128
-
-
-def _needs_batch_hooks(callback):
-    """Whether a callback does anything in on_train_batch_begin/end."""
+def _needs_batch_hooks(callback, hooks):
+    """Whether a callback does anything in the given batch hooks."""
     from ..callbacks import Callback
 
     if isinstance(callback, ProgressLogger):
-        return callback.verbose == 1  # the bar advances per batch
-    for hook in ("on_train_batch_begin", "on_train_batch_end"):
+        return False  # fed from the chunks
+    for hook in hooks:
         # The bound hook as the loop would call it (instance attributes and
         # __getattribute__ tricks included): only Callback's own no-op is idle.
         method = getattr(callback, hook, None)
-        if method is not None and getattr(method, "__func__", None) is not getattr(Callback, hook):
+        if method is None:
+            continue
+        if getattr(method, "__func__", None) is not getattr(Callback, hook, None):
             return True
     return False
+
+
+_TRAIN_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+_TEST_HOOKS = ("on_test_batch_begin", "on_test_batch_end")
+_PREDICT_HOOKS = ("on_predict_batch_begin", "on_predict_batch_end")
 
 
 def _batch_bounds(n, batch_size):
     return [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
 
 
-class TrainingMixin:
-    """fit / evaluate / predict for a model with ``forward``/``backward`` and compile state."""
+class _Chunker:
+    """Steps per core call: about _SECONDS_PER_CALL of them (1 with batch hooks)."""
 
-    # -------------------------------------------------------------- helpers
+    def __init__(self, per_step):
+        self.per_step = per_step
+        self.size = 1 if per_step else 4
+
+    def next(self, remaining):
+        return min(remaining, self.size)
+
+    def record(self, steps, seconds):
+        if self.per_step or steps <= 0:
+            return
+        per = max(seconds / steps, 1e-7)
+        self.size = int(min(_MAX_STEPS_PER_CALL, max(1, _SECONDS_PER_CALL / per)))
+
+
+class TrainingMixin:
+    """fit / evaluate / predict for a model with layers and compile state."""
+
+    # Tests set "ops" to run the same plans op by op (the core's oracle).
+    _plan_executor = "auto"
+
+    # -------------------------------------------------------------- plans
+    def _reset_plans(self):
+        cache = getattr(self, "_plan_cache", None)
+        if cache is None:
+            self._plan_cache = PlanCache()
+            self._dropout_counter = 0
+        else:
+            cache.clear()
+
     def _require_compiled(self, what):
         if not self.compiled or self.compiled_loss is None:
             raise RuntimeError("model %r: call compile(optimizer=..., loss=...) before %s()"
                                % (self.name, what))
 
-    @property
-    def _is_logits(self):
-        return self._fused or self.compiled_loss.from_logits
-
-    def _batch_buffer(self, tag, shape, dtype):
-        return kept_buffer(self._batch_buffers, _MAX_BATCH_BUFFERS, tag, shape, dtype)
-
-    def _take(self, tag, arr, idx):
-        """Rows ``idx`` of ``arr`` gathered into a kept buffer (or None for None)."""
-        if arr is None:
-            return None
-        out = self._batch_buffer(tag, (idx.shape[0],) + arr.shape[1:], arr.dtype)
-        np.take(arr, idx, axis=0, out=out)
-        return out
-
-    def _forward_for_loss(self, x, training):
-        self._emit_logits = self._fused
-        try:
-            return self.forward(x, training=training)
-        finally:
-            self._emit_logits = False
-
-    def _predictions(self, out):
-        """What metrics see: probabilities, also on the fused path (which yields logits)."""
-        if not self._fused:
-            return out
-        probs = self._batch_buffer("probs", out.shape, out.dtype)
-        rows = out.reshape(-1, out.shape[-1])
-        getattr(self._backend, self.compiled_loss.fuses_with)(rows, out=probs.reshape(rows.shape))
-        return probs
-
-    def _update_metrics(self, y, out):
-        if self.compiled_metrics:
-            preds = self._predictions(out)
-            for m in self.compiled_metrics:
-                m.update_state(y, preds)
+    def _train_plan(self):
+        return self._plan_cache.train_plan(self, self._plan_executor)
 
     def _metric_logs(self, loss, prefix=""):
         logs = {prefix + "loss": loss}
@@ -140,59 +142,26 @@ class TrainingMixin:
         for m in self.compiled_metrics:
             m.reset_state()
 
-    # -------------------------------------------------------------- one batch
-    def _loss_and_backward(self, xb, yb, swb, training=True):
-        """Forward, loss, backward into ``self.grads``; returns (loss, model output)."""
-        out = self._forward_for_loss(xb, training=training)
-        grad = self._batch_buffer("dloss", out.shape, out.dtype)
-        loss, _ = self.compiled_loss.value_and_grad(yb, out, self._is_logits, self._backend,
-                                                    grad, swb)
-        if math.isfinite(loss):
-            self.backward(grad, need_dx=False)
-        return loss, out
+    def _add_metric_sums(self, sums, counts):
+        for m, s, c in zip(self.compiled_metrics, sums, counts):
+            if not math.isnan(c):  # NaN: the op-by-op plan updated it directly
+                m._add_batch(s, c)
 
-    def _train_batch(self, xb, yb, swb):
-        """Forward, loss, backward, update; returns the batch loss (no update if not finite)."""
-        loss, out = self._loss_and_backward(xb, yb, swb)
-        if not math.isfinite(loss):
-            return loss
-        self._update_metrics(yb, out)
-        self.optimizer.apply_gradients(zip(self.grads, self.trainable_variables))
-        return loss
-
-    def compute_gradients(self, x, y, sample_weight=None, training=False):
-        """``(loss, grads)`` of the compiled loss on one batch, without updating anything.
-
-        ``grads`` are copies, in ``trainable_variables`` order: what ``fit``
-        hands the optimizer for this batch (``training=True`` makes Dropout
-        active).  Meant for gradient checks and custom loops.
-        """
-        self._require_compiled("compute_gradients")
-        x = _data.prepare_x(self, x)
-        y = _data.prepare_y(self, y, x.shape[0])
-        sw = _data.prepare_sample_weight(sample_weight, x.shape[0])
-        loss, _ = self._loss_and_backward(x, y, sw, training=training)
-        if not math.isfinite(loss):
-            raise ValueError("x, y: the loss is not finite (%s); no gradients" % loss)
-        return loss, [np.array(g, copy=True) for g in self.grads]
-
-    def _test_batch(self, xb, yb, swb):
-        out = self._forward_for_loss(xb, training=False)
-        loss = self.compiled_loss.value(yb, out, self._is_logits, self._backend, swb)
-        self._update_metrics(yb, out)
-        return loss
+    @property
+    def _training_lock(self):
+        return self._plan_cache.rw
 
     # -------------------------------------------------------------- fit
-    def _report_bad_loss(self, loss, epoch, epochs, step, terminate_on_nan):
+    def _report_bad_step(self, status, loss, epoch, epochs, step, terminate_on_nan):
+        what = ("invalid loss (%s)" % loss if status == STATUS_LOSS_NOT_FINITE else
+                "the gradients or the updated weights are not finite (loss %s)" % loss)
         if terminate_on_nan:
-            print("Epoch %d/%d, batch %d: invalid loss (%s), terminating training "
-                  "(TerminateOnNaN); the weights are those before this batch"
-                  % (epoch + 1, epochs, step, loss))
+            print("Epoch %d/%d, batch %d: %s, terminating training (TerminateOnNaN); the "
+                  "weights are those before this batch" % (epoch + 1, epochs, step, what))
             self.stop_training = True
         else:
-            print("Epoch %d/%d, batch %d: invalid loss (%s), batch skipped "
-                  "(no update); training goes on (terminate_on_nan=False)"
-                  % (epoch + 1, epochs, step, loss))
+            print("Epoch %d/%d, batch %d: %s, batch skipped (no update); training goes on "
+                  "(terminate_on_nan=False)" % (epoch + 1, epochs, step, what))
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
@@ -202,11 +171,16 @@ class TrainingMixin:
 
         x (n, *input_shape); y: integer labels (n,) for the sparse loss,
         otherwise targets shaped like the output.  ``verbose``: "auto"/1 a
-        progress bar per epoch, 2 one line per epoch, 0 silent.  A non-finite
-        batch loss is never applied to the weights; by default it also stops
-        training with a message naming the epoch and the batch, as Keras'
-        TerminateOnNaN does.  ``terminate_on_nan=False`` opts out of stopping:
-        that batch is skipped with the same message and training goes on.
+        progress bar per epoch, 2 one line per epoch, 0 silent.  A batch
+        whose loss, gradients or updated weights are not finite is never
+        applied to the weights; by default it also stops training with a
+        message naming the epoch and the batch, as Keras' TerminateOnNaN
+        does.  ``terminate_on_nan=False`` opts out of stopping: that batch is
+        skipped with the same message and training goes on.
+
+        Other threads may call ``predict``/``evaluate`` meanwhile: they see
+        the weights as they are between two core calls of training (every
+        row computed from one consistent set of weights), never torn rows.
         """
         from ..callbacks import History
 
@@ -232,75 +206,74 @@ class TrainingMixin:
             _data.split_validation([x], validation_split)  # validates the argument
         if n == 0:
             raise ValueError("x: expected at least one training sample, got 0")
+        batch_size = min(batch_size, n)
         bounds = _batch_bounds(n, batch_size)
 
         self.history = History()
-        cbs = _user_callbacks(callbacks) + [self.history]
-        if verbose:
-            cbs.append(ProgressLogger(verbose, mode="train"))
+        user = _user_callbacks(callbacks)
+        cbs = user + [self.history]
+        progress = ProgressLogger(verbose, mode="train") if verbose else None
+        if progress is not None:
+            cbs.append(progress)
         params = {"verbose": verbose, "epochs": epochs, "steps": len(bounds)}
         dispatch = _CallbackDispatch(cbs, self, params)
         self.stop_training = False
-        fused = FusedDenseStep.for_model(self, sw)  # None: the general step below
-        if fused is not None:
-            fused.bind(x, y)
-        # Without batch-level callbacks, many fused steps run per core call.
-        chunked = fused is not None and not any(_needs_batch_hooks(cb) for cb in cbs)
+        plan = self._train_plan()
+        data = plan.data(x, y, sw)
+        chunker = _Chunker(any(_needs_batch_hooks(cb, _TRAIN_HOOKS) for cb in user))
         dispatch.on_train_begin({})
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             dispatch.on_epoch_begin(epoch, {})
-            order = _utils.get_rng().permutation(n) if shuffle else None
-            seen, loss_sum = 0, 0.0
-            logs = {}
-            if chunked:
-                rows = order if order is not None else np.arange(n)
-                step = 0
-                while step < len(bounds) and not self.stop_training:
-                    last = min(step + _STEPS_PER_CALL, len(bounds)) - 1
-                    losses = fused.run_steps(rows[bounds[step][0]:bounds[last][1]], batch_size)
-                    for loss in losses.tolist():
-                        start, stop = bounds[step]
-                        seen += stop - start
-                        loss_sum += loss * (stop - start)
-                        if not math.isfinite(loss):
-                            self._report_bad_loss(loss, epoch, epochs, step, terminate_on_nan)
-                        step += 1
-                        if self.stop_training:
-                            break
-                    logs = self._metric_logs(loss_sum / seen)
-            for step, (start, stop) in enumerate([] if chunked else bounds):
-                dispatch.on_train_batch_begin(step, {})
-                if fused is not None:  # the core gathers the batch itself
-                    loss = fused.run(start, stop, None if order is None else order[start:stop])
-                else:
-                    if order is None:
-                        xb, yb = x[start:stop], y[start:stop]
-                        swb = None if sw is None else sw[start:stop]
-                    else:
-                        idx = order[start:stop]
-                        xb, yb, swb = self._take("x", x, idx), self._take("y", y, idx), \
-                            self._take("sw", sw, idx)
-                    loss = self._train_batch(xb, yb, swb)
-                seen += stop - start
-                loss_sum += loss * (stop - start)
-                logs = self._metric_logs(loss_sum / seen)
-                if not math.isfinite(loss):
-                    self._report_bad_loss(loss, epoch, epochs, step, terminate_on_nan)
-                dispatch.on_train_batch_end(step, logs)
-                if self.stop_training:
-                    break
+            order = _utils.get_rng().permutation(n) if shuffle else np.arange(n)
+            logs = self._train_epoch(plan, data, order, bounds, batch_size, epoch, epochs,
+                                     dispatch, chunker, progress, terminate_on_nan)
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size,
-                                                 dispatch)
+                                                 dispatch, progress=None)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             dispatch.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
         dispatch.on_train_end(epoch_logs)
         return self.history
+
+    def _train_epoch(self, plan, data, order, bounds, batch_size, epoch, epochs, dispatch,
+                     chunker, progress, terminate_on_nan):
+        steps = len(bounds)
+        step, seen, loss_sum = 0, 0, 0.0
+        logs = {}
+        while step < steps and not self.stop_training:
+            k = chunker.next(steps - step)
+            if chunker.per_step:
+                dispatch.on_train_batch_begin(step, {})
+            rows = order[bounds[step][0]:bounds[step + k - 1][1]]
+            start = time.perf_counter()
+            with self._training_lock.writing():
+                res = plan.run(data, rows, batch_size, train=True,
+                               dropout_counter=self._dropout_counter)
+            attempted = min(k, res.done + 1)
+            chunker.record(attempted, time.perf_counter() - start)
+            self._dropout_counter += attempted
+            for j in range(attempted):
+                lo, hi = bounds[step + j]
+                loss = float(res.losses[j])
+                seen += hi - lo
+                loss_sum += loss * (hi - lo)
+                if res.status[j] == STATUS_APPLIED:
+                    self._add_metric_sums(res.metric_sums[j], res.metric_counts[j])
+                logs = self._metric_logs(loss_sum / seen)
+                if res.status[j] != STATUS_APPLIED:
+                    self._report_bad_step(int(res.status[j]), loss, epoch, epochs, step + j,
+                                          terminate_on_nan)
+                if chunker.per_step:
+                    dispatch.on_train_batch_end(step + j, logs)
+            step += attempted
+            if progress is not None:
+                progress.advance(step, logs)
+        return logs
 
     def _prepare_validation(self, validation_data):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -315,19 +288,37 @@ class TrainingMixin:
         return xv, yv, swv
 
     # -------------------------------------------------------------- evaluate
-    def _evaluate_arrays(self, x, y, sw, batch_size, dispatch):
+    def _evaluate_arrays(self, x, y, sw, batch_size, dispatch, progress):
         self._reset_metrics()
         dispatch.on_test_begin({})
+        n = x.shape[0]
+        bounds = _batch_bounds(n, batch_size)
+        chunker = _Chunker(any(_needs_batch_hooks(cb, _TEST_HOOKS) for cb in dispatch.callbacks))
         seen, loss_sum = 0, 0.0
         logs = {}
-        for step, (start, stop) in enumerate(_batch_bounds(x.shape[0], batch_size)):
-            dispatch.on_test_batch_begin(step, {})
-            loss = self._test_batch(x[start:stop], y[start:stop],
-                                    None if sw is None else sw[start:stop])
-            seen += stop - start
-            loss_sum += loss * (stop - start)
-            logs = self._metric_logs(loss_sum / seen)
-            dispatch.on_test_batch_end(step, logs)
+        with self._training_lock.reading(), \
+                self._plan_cache.borrowed(self, "evaluate", self._plan_executor) as plan:
+            data = plan.data(x, y, sw)
+            step = 0
+            while step < len(bounds):
+                k = chunker.next(len(bounds) - step)
+                if chunker.per_step:
+                    dispatch.on_test_batch_begin(step, {})
+                rows = np.arange(bounds[step][0], bounds[step + k - 1][1])
+                start = time.perf_counter()
+                res = plan.run(data, rows, batch_size, train=False)
+                chunker.record(k, time.perf_counter() - start)
+                for j in range(k):
+                    lo, hi = bounds[step + j]
+                    seen += hi - lo
+                    loss_sum += float(res.losses[j]) * (hi - lo)
+                    self._add_metric_sums(res.metric_sums[j], res.metric_counts[j])
+                    logs = self._metric_logs(loss_sum / seen)
+                    if chunker.per_step:
+                        dispatch.on_test_batch_end(step + j, logs)
+                step += k
+                if progress is not None:
+                    progress.advance(step, logs)
         dispatch.on_test_end(logs)
         return logs
 
@@ -339,46 +330,102 @@ class TrainingMixin:
                                               "batch_size")
         verbose = resolve_verbose(verbose)
         x = _data.prepare_x(self, x)
+        if x.shape[0] == 0:
+            raise ValueError("x: expected at least one sample to evaluate, got 0")
         y = _data.prepare_y(self, y, x.shape[0])
         sw = _data.prepare_sample_weight(sample_weight, x.shape[0])
+        batch_size = min(batch_size, x.shape[0])
         cbs = _user_callbacks(callbacks)
-        if verbose:
-            cbs.append(ProgressLogger(verbose, mode="test"))
+        progress = ProgressLogger(verbose, mode="test") if verbose else None
+        if progress is not None:
+            cbs.append(progress)
         params = {"verbose": verbose, "epochs": 1,
                   "steps": len(_batch_bounds(x.shape[0], batch_size))}
-        logs = self._evaluate_arrays(x, y, sw, batch_size, _CallbackDispatch(cbs, self, params))
-        if not logs:
-            logs = self._metric_logs(0.0)
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        logs = self._evaluate_arrays(x, y, sw, batch_size, _CallbackDispatch(cbs, self, params),
+                                     progress)
+        return self._format_result(logs, return_dict)
 
     # -------------------------------------------------------------- predict
+    def _predict_arrays(self, x, batch_size, training=False, dispatch=None, progress=None):
+        """Outputs (n, *output shape) of prepared ``x``, through a plan of this call."""
+        n = x.shape[0]
+        out_shape = tuple(self.compute_output_shape(self._sample_shape))
+        result = np.empty((n,) + out_shape, dtype=self._dtype)
+        flat = result.reshape(n, -1)
+        x2 = x.reshape(n, -1)
+        bounds = _batch_bounds(n, batch_size)
+        per_step = dispatch is not None and any(
+            _needs_batch_hooks(cb, _PREDICT_HOOKS) for cb in dispatch.callbacks)
+        chunker = _Chunker(per_step)
+        with self._training_lock.reading(), \
+                self._plan_cache.borrowed(self, "predict", self._plan_executor) as plan:
+            if training:
+                counter = self._dropout_counter
+                self._dropout_counter += 1
+                plan.forward_training(x2, counter, out=flat)
+                return result
+            step = 0
+            while step < len(bounds):
+                k = chunker.next(len(bounds) - step)
+                if per_step:
+                    dispatch.on_predict_batch_begin(step, {})
+                lo, hi = bounds[step][0], bounds[step + k - 1][1]
+                start = time.perf_counter()
+                plan.predict(x2[lo:hi], batch_size, out=flat[lo:hi])
+                chunker.record(k, time.perf_counter() - start)
+                if per_step:
+                    dispatch.on_predict_batch_end(step, {"outputs": result[lo:hi]})
+                step += k
+                if progress is not None:
+                    progress.advance(step, {})
+        return result
+
     def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
-        """Outputs for ``x`` in batches: array (n, *output_shape) with the final activation."""
+        """Outputs for ``x`` in batches: array (n, *output_shape) with the final activation.
+
+        Safe to call from several threads at once (each call has its own
+        buffers), and while another thread trains (see :meth:`fit`).
+        """
         batch_size = _data.check_positive_int(32 if batch_size is None else batch_size,
                                               "batch_size")
         verbose = resolve_verbose(verbose)
         x = _data.prepare_x(self, x)
         n = x.shape[0]
-        out_shape = (n,) + tuple(self.compute_output_shape(self._sample_shape))
-        result = np.empty(out_shape, dtype=self._dtype)
-        bounds = _batch_bounds(n, batch_size)
         cbs = _user_callbacks(callbacks)
-        if verbose:
-            cbs.append(ProgressLogger(verbose, mode="predict"))
+        progress = ProgressLogger(verbose, mode="predict") if verbose else None
+        if progress is not None:
+            cbs.append(progress)
+        bounds = _batch_bounds(n, batch_size)
         dispatch = _CallbackDispatch(cbs, self, {"verbose": verbose, "epochs": 1,
                                                  "steps": len(bounds)})
         dispatch.on_predict_begin({})
-        for step, (start, stop) in enumerate(bounds):
-            dispatch.on_predict_batch_begin(step, {})
-            result[start:stop] = self.forward(x[start:stop], training=False)
-            dispatch.on_predict_batch_end(step, {"outputs": result[start:stop]})
+        result = self._predict_arrays(x, max(min(batch_size, n), 1), dispatch=dispatch,
+                                      progress=progress)
         dispatch.on_predict_end({})
         return result
 
     # -------------------------------------------------------------- single batches
+    def compute_gradients(self, x, y, sample_weight=None, training=False):
+        """``(loss, grads)`` of the compiled loss on one batch, without updating anything.
+
+        ``grads`` are copies, in ``trainable_variables`` order: what ``fit``
+        hands the optimizer for this batch (``training=True`` makes Dropout
+        active), regularization penalties included.  Meant for gradient
+        checks and custom loops.
+        """
+        self._require_compiled("compute_gradients")
+        x = _data.prepare_x(self, x)
+        y = _data.prepare_y(self, y, x.shape[0])
+        sw = _data.prepare_sample_weight(sample_weight, x.shape[0])
+        plan = self._train_plan()
+        with self._training_lock.reading():
+            loss, grads = plan.gradients(plan.data(x, y, sw), training=training,
+                                         dropout_counter=self._dropout_counter)
+        if not math.isfinite(loss):
+            raise ValueError("x, y: the loss is not finite (%s); no gradients" % loss)
+        by_var = dict(zip(plan.trainable, grads))
+        return loss, [by_var[v] for v in self.trainable_variables]
+
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         """One optimizer step on one batch; returns loss (and metrics) as ``evaluate`` does."""
@@ -387,22 +434,37 @@ class TrainingMixin:
         y = _data.prepare_y(self, y, x.shape[0])
         sw = _data.prepare_sample_weight(sample_weight, x.shape[0])
         sw = _data.class_weight_to_sample_weight(class_weight, y, self.compiled_loss, sw)
+        n = x.shape[0]
+        if n == 0:
+            raise ValueError("x: expected at least one sample, got 0")
         self._reset_metrics()
-        logs = self._metric_logs(self._train_batch(x, y, sw))
-        return self._format_result(logs, return_dict)
+        plan = self._train_plan()
+        with self._training_lock.writing():
+            res = plan.run(plan.data(x, y, sw), np.arange(n), n, train=True,
+                           dropout_counter=self._dropout_counter)
+        self._dropout_counter += 1
+        if res.status[0] == STATUS_APPLIED:
+            self._add_metric_sums(res.metric_sums[0], res.metric_counts[0])
+        return self._format_result(self._metric_logs(float(res.losses[0])), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
         x = _data.prepare_x(self, x)
         y = _data.prepare_y(self, y, x.shape[0])
         sw = _data.prepare_sample_weight(sample_weight, x.shape[0])
+        n = x.shape[0]
+        if n == 0:
+            raise ValueError("x: expected at least one sample, got 0")
         self._reset_metrics()
-        logs = self._metric_logs(self._test_batch(x, y, sw))
-        return self._format_result(logs, return_dict)
+        with self._training_lock.reading(), \
+                self._plan_cache.borrowed(self, "evaluate", self._plan_executor) as plan:
+            res = plan.run(plan.data(x, y, sw), np.arange(n), n, train=False)
+        self._add_metric_sums(res.metric_sums[0], res.metric_counts[0])
+        return self._format_result(self._metric_logs(float(res.losses[0])), return_dict)
 
     def predict_on_batch(self, x):
         x = _data.prepare_x(self, x)
-        return np.array(self.forward(x, training=False), copy=True)
+        return self._predict_arrays(x, max(x.shape[0], 1))
 
     @staticmethod
     def _format_result(logs, return_dict):

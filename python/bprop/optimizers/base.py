@@ -4,7 +4,13 @@ A subclass declares its slot names (``_slot_names``), how to initialise
 them (``_slot_initial_value``), and ``_update(backend, param, grad, slots,
 lr, step)``, which makes exactly one call of the backend's update kernel
 (``sgd_update``, ``rmsprop_update``, ``adam_update`` or ``adagrad_update``)
-that changes ``param`` (``Variable.value``) in place.
+that changes ``param`` (``Variable.value``) in place.  ``_core_spec()``
+describes the same update to the core's compiled step (None for an update
+the core does not know, such as a user's subclass overriding ``_update``).
+
+Hyper-parameters are :class:`Hyper` attributes: checked whenever they are
+set (in ``__init__`` or later), so no path (the compiled step, the update
+kernels, ``apply_gradients``) ever sees an invalid value.
 
 Slots are created lazily the first time a Variable is seen, or eagerly by
 ``build(variables)``, and are kept per Variable in first-seen order; that
@@ -55,10 +61,69 @@ def check_real(value, argname, low=None, high=None, low_open=False, high_open=Fa
     return value
 
 
+def check_finite(value, argname, low=None, high=None, low_open=False, high_open=False):
+    """:func:`check_real`, and finite."""
+    value = check_real(value, argname, low, high, low_open, high_open)
+    if not math.isfinite(value):
+        raise ValueError("%s: expected a finite value, got %r" % (argname, value))
+    return value
+
+
+def unit_open(value, argname):
+    """A decay rate in [0, 1) (Adam's betas, RMSprop's rho)."""
+    return check_real(value, argname, 0.0, 1.0, high_open=True)
+
+
+def unit_closed(value, argname):
+    """A value in [0, 1] (momentum)."""
+    return check_real(value, argname, 0.0, 1.0)
+
+
+def finite_nonneg(value, argname):
+    """A finite value >= 0 (epsilons, weight decay, initial accumulators)."""
+    return check_finite(value, argname, low=0.0)
+
+
+class Hyper:
+    """A hyper-parameter attribute validated by ``check(value, name)`` on every set."""
+
+    def __init__(self, check):
+        self.check = check
+
+    def __set_name__(self, owner, name):
+        self.name = name
+        self.attr = "_hyper_" + name
+
+    def __get__(self, obj, owner=None):
+        return self if obj is None else getattr(obj, self.attr)
+
+    def __set__(self, obj, value):
+        setattr(obj, self.attr, self.check(value, self.name))
+
+
+_CLIPS = ("clipnorm", "clipvalue", "global_clipnorm")
+
+
 def _check_clip(value, argname):
     if value is None:
         return None
-    return check_real(value, argname, low=0.0, low_open=True)
+    return check_finite(value, argname, low=0.0, low_open=True)
+
+
+class _Clip(Hyper):
+    """clipnorm / clipvalue / global_clipnorm: > 0 or None, at most one set."""
+
+    def __init__(self):
+        super().__init__(_check_clip)
+
+    def __set__(self, obj, value):
+        value = self.check(value, self.name)
+        others = [k for k in _CLIPS if k != self.name and getattr(obj, "_hyper_" + k, None)
+                  is not None]
+        if value is not None and others:
+            raise ValueError("clipnorm, clipvalue, global_clipnorm: at most one may be set, got "
+                             "%s" % ", ".join(sorted(others + [self.name])))
+        setattr(obj, self.attr, value)
 
 
 class Optimizer:
@@ -72,20 +137,25 @@ class Optimizer:
     """
 
     _slot_names = ()
+    clipnorm = _Clip()
+    clipvalue = _Clip()
+    global_clipnorm = _Clip()
 
     def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  name=None, backend=None):
         self._learning_rate = _check_lr(learning_rate)
-        self.clipnorm = _check_clip(clipnorm, "clipnorm")
-        self.clipvalue = _check_clip(clipvalue, "clipvalue")
-        self.global_clipnorm = _check_clip(global_clipnorm, "global_clipnorm")
-        given = [k for k in ("clipnorm", "clipvalue", "global_clipnorm")
-                 if getattr(self, k) is not None]
+        given = [k for k, v in zip(_CLIPS, (clipnorm, clipvalue, global_clipnorm))
+                 if v is not None]
         if len(given) > 1:
             raise ValueError(
                 "clipnorm, clipvalue, global_clipnorm: at most one may be set, got %s"
                 % ", ".join(given)
             )
+        for key in _CLIPS:
+            setattr(self, "_hyper_" + key, None)
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
         self.name = name if name is not None else type(self).__name__.lower()
         self._backend_spec = backend
         self._backend = None  # resolved lazily: bprop.ops needs the compiled core
@@ -117,10 +187,15 @@ class Optimizer:
         return self._learning_rate_at(self.iterations)
 
     def _learning_rate_at(self, iterations):
-        """The rate of the step taken after ``iterations`` steps."""
+        """The rate of the step taken after ``iterations`` steps (a schedule's
+        value is checked: finite and >= 0)."""
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
-            return float(lr(iterations))
+            value = float(lr(iterations))
+            if not (value >= 0.0 and math.isfinite(value)):
+                raise ValueError("learning_rate: the schedule %r gave %r at step %d; expected a "
+                                 "finite value >= 0" % (lr, value, iterations))
+            return value
         return lr
 
     # ------------------------------------------------------------ backend
@@ -309,7 +384,7 @@ class Optimizer:
         if self.clipnorm is not None:
             out = []
             for g, v in pairs:
-                norm = math.sqrt(_sum_squares(g))
+                norm = math.sqrt(_sum_squares(g, self.backend))
                 if norm > self.clipnorm:
                     buf = self._clip_buffer(v)
                     np.multiply(g, g.dtype.type(self.clipnorm / norm), out=buf)
@@ -317,7 +392,7 @@ class Optimizer:
                 out.append((g, v))
             return out
         if self.global_clipnorm is not None:
-            norm = math.sqrt(sum(_sum_squares(g) for g, _ in pairs))
+            norm = math.sqrt(sum(_sum_squares(g, self.backend) for g, _ in pairs))
             if norm <= self.global_clipnorm:
                 return pairs
             scale = self.global_clipnorm / norm
@@ -338,6 +413,14 @@ class Optimizer:
 
     def _update(self, backend, param, grad, slots, lr, step):
         raise NotImplementedError("%s must implement _update" % type(self).__name__)
+
+    def _core_spec(self):
+        """The update as the core's compiled step takes it (a dict), or None."""
+        return None
+
+    def _clip_spec(self):
+        """The clipping part of :meth:`_core_spec` (0 for unset)."""
+        return {k: (getattr(self, k) or 0.0) for k in _CLIPS}
 
     # ------------------------------------------------------------ config
     def get_config(self):
@@ -385,6 +468,7 @@ def _check_iterations(value):
     return int(arr)
 
 
-def _sum_squares(g):
-    flat = g.reshape(-1)
-    return float(np.dot(flat, flat))
+def _sum_squares(g, backend):
+    """The squared L2 norm through the backend's kernel: the core's float64
+    fixed-chunk sum (the compiled step's bits) or NumPy's."""
+    return float(backend.sum_squares(g))

@@ -7,27 +7,43 @@ param   -= lr * g                                 (momentum == 0: no slot)
 """
 from __future__ import annotations
 
-from .base import Optimizer, check_real
+from .base import Hyper, Optimizer, unit_closed
+
+
+def _check_nesterov(value, argname):
+    if not isinstance(value, bool):
+        raise TypeError("%s: expected a bool, got %r" % (argname, value))
+    return value
 
 
 class SGD(Optimizer):
     """``SGD(learning_rate=0.01, momentum=0.0, nesterov=False)``; momentum in [0, 1]."""
 
+    momentum = Hyper(unit_closed)
+    nesterov = Hyper(_check_nesterov)
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, clipnorm=None,
                  clipvalue=None, global_clipnorm=None, name=None, backend=None):
         super().__init__(learning_rate, clipnorm=clipnorm, clipvalue=clipvalue,
                          global_clipnorm=global_clipnorm, name=name, backend=backend)
-        self.momentum = check_real(momentum, "momentum", 0.0, 1.0)
-        if not isinstance(nesterov, bool):
-            raise TypeError("nesterov: expected a bool, got %r" % (nesterov,))
+        self.momentum = momentum
         self.nesterov = nesterov
+
+    @property
+    def _slot_names(self):
         # Plain SGD keeps no state at all (as Keras).
-        self._slot_names = ("velocity",) if self.momentum > 0.0 else ()
+        return ("velocity",) if self.momentum > 0.0 else ()
 
     def _update(self, backend, param, grad, slots, lr, step):
         velocity = slots[0] if slots else None
         backend.sgd_update(param, grad, lr, momentum=self.momentum, nesterov=self.nesterov,
                            velocity=velocity)
+
+    def _core_spec(self):
+        if type(self)._update is not SGD._update:
+            return None
+        return dict(kind="sgd", momentum=self.momentum, nesterov=self.nesterov,
+                    **self._clip_spec())
 
     def get_config(self):
         config = super().get_config()

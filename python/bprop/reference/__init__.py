@@ -28,7 +28,7 @@ from ._gemm import add_bias, bias_grad, gemm, matmul
 from ._losses import (
     binary_cross_entropy, binary_cross_entropy_backward, binary_cross_entropy_from_probs,
     binary_cross_entropy_from_probs_backward, cross_entropy_from_probs,
-    cross_entropy_from_probs_backward, mae, mae_backward, mse, mse_backward,
+    cross_entropy_from_probs_backward, mae, mae_backward, mse, mse_backward, per_row_losses,
     softmax_cross_entropy, softmax_cross_entropy_backward,
 )
 from ._optimizers import adagrad_update, adam_update, rmsprop_update, sgd_update
@@ -42,7 +42,7 @@ __all__ = [
     "mse", "mse_backward", "mae", "mae_backward", "softmax_cross_entropy",
     "softmax_cross_entropy_backward", "cross_entropy_from_probs",
     "cross_entropy_from_probs_backward", "binary_cross_entropy", "binary_cross_entropy_backward",
-    "binary_cross_entropy_from_probs", "binary_cross_entropy_from_probs_backward",
+    "binary_cross_entropy_from_probs", "binary_cross_entropy_from_probs_backward", "per_row_losses",
     "dense_forward", "dense_backward", "dropout", "dropout_backward", "dropout_mask",
     "sgd_update", "rmsprop_update", "adam_update", "adagrad_update",
     "l1_l2_penalty", "l1_l2_grad", "sum_squares",

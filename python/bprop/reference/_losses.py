@@ -100,11 +100,30 @@ def _pair(y_pred, y_true):
     return y_pred, y_true
 
 
+def _squared(y_pred, y_true):
+    d = y_pred.astype(np.float64) - y_true.astype(np.float64)
+    return d * d
+
+
+def _absolute(y_pred, y_true):
+    return np.abs(y_pred.astype(np.float64) - y_true.astype(np.float64))
+
+
+def _logistic(logits, targets):
+    z = logits.astype(np.float64)
+    return np.maximum(z, 0) - z * targets + np.log1p(np.exp(-np.abs(z)))
+
+
+def _binary_of_probs(probs, targets):
+    pc = np.clip(probs.astype(np.float64), EPS, 1 - EPS)
+    t = targets.astype(np.float64)
+    return -(t * np.log(pc) + (1 - t) * np.log(1 - pc))
+
+
 def mse(y_pred, y_true, sample_weight=None):
     """Mean squared error (Keras: mean over the last axis, then the batch)."""
     y_pred, y_true = _pair(y_pred, y_true)
-    d = y_pred.astype(np.float64) - y_true.astype(np.float64)
-    return _elementwise_value(d * d, y_pred.shape, sample_weight)
+    return _elementwise_value(_squared(y_pred, y_true), y_pred.shape, sample_weight)
 
 
 def mse_backward(y_pred, y_true, out=None, sample_weight=None):
@@ -115,8 +134,7 @@ def mse_backward(y_pred, y_true, out=None, sample_weight=None):
 def mae(y_pred, y_true, sample_weight=None):
     """Mean absolute error, weighted per row as :func:`mse`."""
     y_pred, y_true = _pair(y_pred, y_true)
-    d = y_pred.astype(np.float64) - y_true.astype(np.float64)
-    return _elementwise_value(np.abs(d), y_pred.shape, sample_weight)
+    return _elementwise_value(_absolute(y_pred, y_true), y_pred.shape, sample_weight)
 
 
 def mae_backward(y_pred, y_true, out=None, sample_weight=None):
@@ -128,9 +146,7 @@ def mae_backward(y_pred, y_true, out=None, sample_weight=None):
 def binary_cross_entropy(logits, targets, sample_weight=None):
     """Mean logistic loss from logits, stable form, weighted per row as :func:`mse`."""
     z, t = _pair(logits, targets)
-    z = z.astype(np.float64)
-    loss = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
-    return _elementwise_value(loss, z.shape, sample_weight)
+    return _elementwise_value(_logistic(z, t), z.shape, sample_weight)
 
 
 def binary_cross_entropy_backward(logits, targets, out=None, sample_weight=None):
@@ -142,9 +158,7 @@ def binary_cross_entropy_backward(logits, targets, out=None, sample_weight=None)
 def binary_cross_entropy_from_probs(probs, targets, sample_weight=None):
     """Keras' binary cross-entropy of probabilities clipped to [EPS, 1 - EPS]."""
     p, t = _pair(probs, targets)
-    pc = np.clip(p.astype(np.float64), EPS, 1 - EPS)
-    t = t.astype(np.float64)
-    return _elementwise_value(-(t * np.log(pc) + (1 - t) * np.log(1 - pc)), p.shape, sample_weight)
+    return _elementwise_value(_binary_of_probs(p, t), p.shape, sample_weight)
 
 
 def binary_cross_entropy_from_probs_backward(probs, targets, out=None, sample_weight=None):
@@ -158,6 +172,11 @@ def binary_cross_entropy_from_probs_backward(probs, targets, out=None, sample_we
 
 
 # --------------------------------------------------------------------------- softmax cross-entropy
+def _softmax_rows(logits, labels):
+    target = _targets_as_probabilities(logits, labels)
+    return -(target * log_softmax(logits).astype(np.float64)).sum(axis=1)
+
+
 def softmax_cross_entropy(logits, labels, sample_weight=None):
     """Mean over the batch of -sum(target * log softmax(logits)).
 
@@ -167,9 +186,7 @@ def softmax_cross_entropy(logits, labels, sample_weight=None):
     logits = np.asarray(logits)
     if logits.shape[0] == 0:
         return 0.0
-    target = _targets_as_probabilities(logits, labels)
-    per_row = -(target * log_softmax(logits).astype(np.float64)).sum(axis=1)
-    return _row_value(per_row, sample_weight)
+    return _row_value(_softmax_rows(logits, labels), sample_weight)
 
 
 def softmax_cross_entropy_backward(logits, labels, out=None, sample_weight=None):
@@ -188,17 +205,20 @@ def _normalised(probs):
         return p / s, s
 
 
+def _prob_rows(probs, labels):
+    target = _targets_as_probabilities(probs, labels).astype(np.float64)
+    q, _ = _normalised(probs)
+    logq = np.log(np.clip(q, EPS, 1 - EPS))
+    return -np.where(target != 0, target * logq, 0.0).sum(axis=1)
+
+
 def cross_entropy_from_probs(probs, labels, sample_weight=None):
     """Keras' categorical cross-entropy of probabilities: each row divided by
     its sum, clipped to [EPS, 1 - EPS], then -sum(target * log q)."""
     probs = np.asarray(probs)
     if probs.shape[0] == 0:
         return 0.0
-    target = _targets_as_probabilities(probs, labels).astype(np.float64)
-    q, _ = _normalised(probs)
-    logq = np.log(np.clip(q, EPS, 1 - EPS))
-    per_row = -np.where(target != 0, target * logq, 0.0).sum(axis=1)
-    return _row_value(per_row, sample_weight)
+    return _row_value(_prob_rows(probs, labels), sample_weight)
 
 
 def cross_entropy_from_probs_backward(probs, labels, out=None, sample_weight=None):
@@ -215,3 +235,24 @@ def cross_entropy_from_probs_backward(probs, labels, out=None, sample_weight=Non
         scale = (1.0 if w is None else w.reshape(-1, 1)) / max(rows, 1) / s
         g = (dq - dot) * scale
     return _put(g.astype(probs.dtype), out)
+
+
+# --------------------------------------------------------------------------- per row
+_ELEMENTWISE = {"mse": _squared, "mae": _absolute, "binary_xent": _logistic,
+                "binary_xent_probs": _binary_of_probs}
+_ROWWISE = {"softmax_xent": _softmax_rows, "prob_xent": _prob_rows}
+
+
+def per_row_losses(kind, pred, targets):
+    """Each row's loss (float64, before any reduction) of a 2-D ``pred`` for the
+    loss kernel ``kind`` (the names of bprop.engine.objective.LOSS_KERNELS):
+    the mean over the row for the elementwise losses, the row's cross-entropy
+    for the others.  What Keras' loss functions return per sample."""
+    pred = np.asarray(pred)
+    if kind in _ELEMENTWISE:
+        terms = _ELEMENTWISE[kind](pred, np.asarray(targets))
+        return terms.mean(axis=1) if terms.shape[1] else np.zeros(terms.shape[0])
+    if kind in _ROWWISE:
+        return _ROWWISE[kind](pred, targets)
+    raise ValueError("kind: expected one of %s, got %r"
+                     % (", ".join(sorted(set(_ELEMENTWISE) | set(_ROWWISE))), kind))

@@ -1,0 +1,47 @@
+"""The end of a forward pass in the op-by-op plan: the loss kernel of each
+loss kind (the names the core plan knows), and the metrics' per-batch sums.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["LOSS_KERNELS", "loss_value_and_grad", "metric_sums", "predictions"]
+
+# loss kind -> the backend's value and gradient kernels
+LOSS_KERNELS = {
+    "mse": ("mse", "mse_backward"),
+    "mae": ("mae", "mae_backward"),
+    "softmax_xent": ("softmax_cross_entropy", "softmax_cross_entropy_backward"),
+    "prob_xent": ("cross_entropy_from_probs", "cross_entropy_from_probs_backward"),
+    "binary_xent": ("binary_cross_entropy", "binary_cross_entropy_backward"),
+    "binary_xent_probs": ("binary_cross_entropy_from_probs",
+                          "binary_cross_entropy_from_probs_backward"),
+}
+
+
+def loss_value_and_grad(be, kind, y2, targets, row_weights, grad_out):
+    """Value of the loss of ``y2`` (rows, cols) and, when ``grad_out`` is given, its
+    gradient written there; ``targets``: labels (rows,) or dense (rows, cols)."""
+    value_name, grad_name = LOSS_KERNELS[kind]
+    if grad_out is not None:
+        getattr(be, grad_name)(y2, targets, out=grad_out, sample_weight=row_weights)
+    return getattr(be, value_name)(y2, targets, sample_weight=row_weights)
+
+
+def predictions(be, kind, y2):
+    """What the metrics see: the output as is, or softmax/sigmoid of fused logits."""
+    if kind == "linear":
+        return y2
+    return getattr(be, kind)(y2)
+
+
+def metric_sums(metrics, y_true, preds):
+    """Each metric's (sum of per-row values, row count) for one batch, without
+    touching its state."""
+    sums = np.zeros(len(metrics))
+    counts = np.zeros(len(metrics))
+    for i, m in enumerate(metrics):
+        values = np.asarray(m._values(y_true, preds), dtype=np.float64)
+        sums[i] = values.sum()
+        counts[i] = values.size
+    return sums, counts

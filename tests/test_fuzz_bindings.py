@@ -66,6 +66,8 @@ ELEMENTWISE_BWD = ("relu_backward", "sigmoid_backward", "tanh_backward", "gelu_b
 ROWWISE = ("softmax", "log_softmax")
 ROWWISE_BWD = ("softmax_backward", "log_softmax_backward")
 ACTS = (None, "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")
+ELEMENTWISE_LOSSES = ("mse", "mae", "binary_cross_entropy", "binary_cross_entropy_from_probs")
+ROWWISE_LOSSES = ("softmax_cross_entropy", "cross_entropy_from_probs")
 
 
 def _normal(rng, shape, dt):
@@ -120,23 +122,47 @@ def build(name, rng, dt, s):
         if name == "log_softmax_backward":
             y = reference.log_softmax(_normal(rng, (n, c), dt))
         return ("dy", "y", "out"), [_normal(rng, (n, c), dt), y, None], ("in", "in", "out")
-    if name in ("mse", "mse_backward", "binary_cross_entropy", "binary_cross_entropy_backward"):
+    weights = rng.uniform(0, 2, n) if s["flag3"] else None
+    if name in ELEMENTWISE_LOSSES or name[:-len("_backward")] in ELEMENTWISE_LOSSES:
         shape = (n, c) if s["rank"] != 1 else (n,)
-        a = _normal(rng, shape, dt) * (4 if "binary" in name else 1)
+        probs = "from_probs" in name
+        a = _unit(rng, shape, dt) if probs else _normal(rng, shape, dt) * (4 if "binary" in name else 1)
         b = _unit(rng, shape, dt) if "binary" in name else _normal(rng, shape, dt)
-        names = ("y_pred", "y_true") if name.startswith("mse") else ("logits", "targets")
+        names = (("y_pred", "y_true") if name.startswith(("mse", "mae")) else
+                 ("probs" if probs else "logits", "targets"))
         if name.endswith("_backward"):
-            return names + ("out",), [a, b, None], ("in", "in", "out")
-        return names, [a, b], ("in", "in")
-    if name in ("softmax_cross_entropy", "softmax_cross_entropy_backward"):
-        logits = _normal(rng, (n, c), dt) * 3
+            return (names + ("out", "sample_weight"), [a, b, None, weights],
+                    ("in", "in", "out", "weights"))
+        return names + ("sample_weight",), [a, b, weights], ("in", "in", "weights")
+    if name in ROWWISE_LOSSES or name[:-len("_backward")] in ROWWISE_LOSSES:
+        probs = name.startswith("cross_entropy_from_probs")
+        pred = reference.softmax(_normal(rng, (n, c), dt)) if probs else _normal(rng, (n, c), dt) * 3
         if s["flag1"] and c > 0:
             labels = rng.integers(0, c, n).astype(np.int64 if s["flag2"] else np.int32)
         else:
             labels = reference.softmax(_normal(rng, (n, c), dt))
+        first = "probs" if probs else "logits"
         if name.endswith("_backward"):
-            return ("logits", "labels", "out"), [logits, labels, None], ("in", "labels", "out")
-        return ("logits", "labels"), [logits, labels], ("in", "labels")
+            return ((first, "labels", "out", "sample_weight"), [pred, labels, None, weights],
+                    ("in", "labels", "out", "weights"))
+        return (first, "labels", "sample_weight"), [pred, labels, weights], ("in", "labels", "weights")
+    if name == "dropout":
+        return (("x", "rate", "seed", "counter", "row_offset", "out", "mask"),
+                [_normal(rng, _ew_shape(s), dt), 0.3, 7 + s["n"], s["k"], s["m"], None, None],
+                ("in", "scalar", "flag", "flag", "flag", "out", "mask_out"))
+    if name == "dropout_backward":
+        shape = _ew_shape(s)
+        mask = (rng.uniform(size=shape) > 0.4).astype(np.uint8)
+        return (("dy", "mask", "rate", "out"), [_normal(rng, shape, dt), mask, 0.4, None],
+                ("in", "mask_in", "scalar", "out"))
+    if name == "l1_l2_penalty":
+        return ("x", "l1", "l2"), [_normal(rng, _ew_shape(s), dt), 0.01, 0.02], ("in", "scalar", "scalar")
+    if name == "l1_l2_grad":
+        shape = _ew_shape(s)
+        return (("x", "grad", "l1", "l2"), [_normal(rng, shape, dt), _normal(rng, shape, dt), 0.01, 0.02],
+                ("in", "inplace", "scalar", "scalar"))
+    if name == "sum_squares":
+        return ("x",), [_normal(rng, _ew_shape(s), dt)], ("in",)
     if name == "dense_forward":
         act = ACTS[s["act"]]
         b = _normal(rng, (m,), dt) if s["flag1"] else None
@@ -150,9 +176,11 @@ def build(name, rng, dt, s):
         if act not in (None, "linear"):
             z = x @ w
             zy = z if act == "gelu" else reference.dense_forward(x, w, None, act)
-        return (("dy", "x", "w", "z_or_y", "activation", "dx", "dw", "db", "need_dx"),
-                [_normal(rng, (n, m), dt), x, w, zy, act, None, None, None, s["flag2"]],
-                ("in", "in", "in", "in_opt", "flag", "out", "out", "out", "flag"))
+        return (("dy", "x", "w", "z_or_y", "activation", "dx", "dw", "db", "need_dx", "need_dw",
+                 "need_db"),
+                [_normal(rng, (n, m), dt), x, w, zy, act, None, None, None, s["flag2"], s["flag1"],
+                 s["flag3"]],
+                ("in", "in", "in", "in_opt", "flag", "out", "out", "out", "flag", "flag", "flag"))
     p = _normal(rng, _ew_shape(s), dt)
     g = _normal(rng, p.shape, dt)
     if name == "sgd_update":
@@ -179,20 +207,16 @@ def build(name, rng, dt, s):
 
 
 OPS = ("matmul", "gemm", "add_bias", "bias_grad") + ELEMENTWISE + ("leaky_relu",) + ELEMENTWISE_BWD + (
-    "leaky_relu_backward",) + ROWWISE + ROWWISE_BWD + (
-    "mse", "mse_backward", "softmax_cross_entropy", "softmax_cross_entropy_backward",
-    "binary_cross_entropy", "binary_cross_entropy_backward", "dense_forward", "dense_backward",
+    "leaky_relu_backward",) + ROWWISE + ROWWISE_BWD + tuple(
+    n + suffix for n in ELEMENTWISE_LOSSES + ROWWISE_LOSSES for suffix in ("", "_backward")) + (
+    "dense_forward", "dense_backward", "dropout", "dropout_backward",
+    "l1_l2_penalty", "l1_l2_grad", "sum_squares",
     "sgd_update", "rmsprop_update", "adam_update", "adagrad_update")
-
-
-# Ops whose arguments are lists of arrays: fuzzed by their own test file.
-FUZZED_ELSEWHERE = {"dense_softmax_xent_train_step": "tests/test_models_fused_step.py",
-                    "dense_softmax_xent_train_steps": "tests/test_models_fused_step.py"}
 
 
 def test_every_public_op_is_fuzzed():
     public = {n for n in dir(reference) if callable(getattr(reference, n)) and not n.startswith("_")}
-    assert public == set(OPS) | set(FUZZED_ELSEWHERE)
+    assert public == set(OPS) | set(reference.HELPERS)
     for n in OPS:
         assert callable(getattr(ops, n))
 
@@ -296,8 +320,8 @@ def mutate(name, names, values, roles, dt, muts, pick):
     values = list(values)
     kinds = set()
     arrays = [i for i, v in enumerate(values) if isinstance(v, np.ndarray)]
-    reads = [i for i in arrays if roles[i] in ("in", "in_opt", "labels")]
-    outs = [i for i, r in enumerate(roles) if r in ("out", "inplace", "inplace_opt")]
+    reads = [i for i in arrays if roles[i] in ("in", "in_opt", "labels", "weights", "mask_in")]
+    outs = [i for i, r in enumerate(roles) if r in ("out", "inplace", "inplace_opt", "mask_out")]
     scalars = [i for i, r in enumerate(roles) if r == "scalar"]
     for (kind, arg), j in zip(muts, pick):
         if kind in SKIP or "%s:%s" % (kind, arg) in SKIP:
@@ -309,7 +333,7 @@ def mutate(name, names, values, roles, dt, muts, pick):
                 continue
             if kind == "dtype":
                 values[i] = to_dtype(np.ascontiguousarray(x), arg, dt)
-                kinds.add("labels_dtype" if roles[i] == "labels" else "dtype")
+                kinds.add("labels_dtype" if roles[i] in ("labels", "weights") else "dtype")
             elif kind == "nonarray":
                 values[i] = x.tolist() if NON_ARRAYS[arg] == "list" else NON_ARRAYS[arg]
                 kinds.add("list" if NON_ARRAYS[arg] == "list" else "nonarray")
@@ -354,7 +378,7 @@ def mutate(name, names, values, roles, dt, muts, pick):
 def _float_dtypes(values, roles):
     dts = set()
     for v, r in zip(values, roles):
-        if r in ("scalar", "flag") or v is None:
+        if r in ("scalar", "flag", "weights", "mask_in", "mask_out") or v is None:
             continue
         a = np.asarray(v) if not isinstance(v, (dict, str)) else None
         if a is None:
@@ -386,6 +410,10 @@ def _assert_same(got, want, dt, what):
         return
     assert isinstance(got, np.ndarray), "%s: expected ndarray, got %r" % (what, type(got))
     assert got.shape == want.shape, "%s: shape %s != %s" % (what, got.shape, want.shape)
+    if want.dtype == np.uint8:  # dropout's mask: the same bits
+        assert got.dtype == np.uint8, "%s: mask dtype %s" % (what, got.dtype)
+        np.testing.assert_array_equal(got, want, err_msg=what)
+        return
     assert got.dtype == dt, "%s: dtype %s != %s" % (what, got.dtype, dt)
     np.testing.assert_allclose(got, want.astype(dt), equal_nan=True, err_msg=what, **_tol(dt))
 
@@ -459,8 +487,9 @@ def check_call(name, names, values, roles, dt, kinds):
         v = values[i]
         if not isinstance(v, np.ndarray):
             continue
-        aliased_out = any(values[j] is v for j, rr in enumerate(roles) if rr.startswith(("out", "inplace")))
-        if r.startswith(("out", "inplace")) or aliased_out:
+        aliased_out = any(values[j] is v for j, rr in enumerate(roles)
+                          if rr.startswith(("out", "inplace", "mask_out")))
+        if r.startswith(("out", "inplace", "mask_out")) or aliased_out:
             _assert_same(v, np.asarray(ref_values[i]), dt, what + " [argument %s]" % names[i])
         elif "layout_out" not in kinds:
             np.testing.assert_array_equal(v, snapshot[i], err_msg=what + " modified input " + names[i])

@@ -224,8 +224,9 @@ def test_call_returns_a_fresh_array_and_casts_to_the_layer_dtype():
     assert y1.dtype == np.float32 and not np.shares_memory(y1, y2)
     with pytest.raises(TypeError, match="x: layer .* expects dtype float32, got float64"):
         layer.forward(x)
-    with pytest.raises(RuntimeError, match=r"forward\(\) before build\(\)"):
-        Dense(2).forward(np.zeros((1, 3), np.float32))
+    fresh = Dense(2)
+    assert fresh.forward(np.zeros((1, 3), np.float32)).shape == (1, 2)  # builds, as layer(x)
+    assert fresh.kernel.shape == (3, 2)
     with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
         Dense(2).backward(np.zeros((1, 2), np.float32))
 

@@ -278,28 +278,32 @@ def test_verbose_modes(capsys):
 
 
 def test_steady_state_training_step_allocates_no_arrays(one_thread):
+    """The plan's buffers are made once: more steps in a core call cost no more
+    Python memory than fewer (only the per-step results, ~50 bytes a step)."""
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(256, 200)).astype(np.float32)
-    y = rng.integers(0, 10, size=256)
+    x = rng.normal(size=(2048, 200)).astype(np.float32)
+    y = rng.integers(0, 10, size=2048)
     bprop.utils.set_random_seed(0)
     model = bprop.Sequential([Dense(128, activation="relu", input_shape=(200,)),
                               Dense(10, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    idx = np.arange(64)
-    xb, yb = model._take("x", x, idx), model._take("y", model.compiled_loss.prepare_targets(
-        y, (10,), np.float32), idx)
-    for _ in range(3):
-        model._train_batch(xb, yb, None)
-    out_before = model.layers[0].forward(xb, training=True)
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        for _ in range(5):
-            model._train_batch(xb, yb, None)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    plan = model._train_plan()
+    assert plan.in_core
+    data = plan.data(x, model.compiled_loss.prepare_targets(y, (10,), np.float32))
+    plan.run(data, np.arange(2048), 64, train=True)  # the first call builds the buffers
+
+    def peak(steps):
+        rows = np.arange(64 * steps)
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            plan.run(data, rows, 64, train=True)
+            return tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+
+    few, many = peak(4), peak(32)
     # The smallest array of a step is 64 x 10 float32 = 2560 bytes; a 64 x 128
-    # activation is 32 KiB: no array of a step may be allocated anew.
-    assert peak < 2560
-    assert model.layers[0].forward(xb, training=True) is out_before
+    # activation is 32 KiB: 28 more steps would show any array made per step.
+    assert many - few < 2560, (few, many)
+    assert many < 2560 * 4, many

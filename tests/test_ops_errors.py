@@ -322,7 +322,8 @@ def _reference_functions():
     from bprop import reference as ref
 
     return {n: v for n, v in vars(ref).items() if inspect.isfunction(v)
-            and not n.startswith("_") and v.__module__ == ref.__name__}
+            and not n.startswith("_") and v.__module__.startswith(ref.__name__ + ".")
+            and n not in ref.HELPERS}
 
 
 def _signature_of(fn):

@@ -280,8 +280,11 @@ class Layer:
         if node is None:  # a layer that only reshapes
             self._direct = (None, x.shape)
             return x.reshape((n,) + tuple(self.compute_output_shape(in_shape)))
-        y = node.forward(self._backend, np.ascontiguousarray(x).reshape(n, node.in_size), n, ctx)
+        x2 = np.ascontiguousarray(x).reshape(n, node.in_size)
+        y = node.forward(self._backend, x2, n, ctx)
         self._direct = (node, x.shape)
+        if y is x2:  # passed through (a dropout outside training)
+            return x
         return y.reshape((n,) + tuple(self.compute_output_shape(in_shape)))
 
     def backward(self, dy, need_dx=True):
@@ -341,7 +344,7 @@ class Layer:
             # Keras casts inputs to the layer's dtype; so do we, on this user path.
             x = x.astype(self._dtype)
         x = np.ascontiguousarray(x)
-        self._check_array(x)
+        self._check_input(x)
         return self._call_on_array(x, bool(training))
 
     def _call_on_array(self, x, training):

@@ -120,7 +120,7 @@ class TrainingMixin:
         cache = getattr(self, "_plan_cache", None)
         if cache is None:
             self._plan_cache = PlanCache()
-            self._dropout_counter = 0
+            self._direct_dropout_calls = 0
         else:
             cache.clear()
 
@@ -252,11 +252,12 @@ class TrainingMixin:
             rows = order[bounds[step][0]:bounds[step + k - 1][1]]
             start = time.perf_counter()
             with self._training_lock.writing():
+                # Dropout's masks count the optimizer's steps: a saved and
+                # loaded model (or every process of a job) draws the same.
                 res = plan.run(data, rows, batch_size, train=True,
-                               dropout_counter=self._dropout_counter)
+                               dropout_counter=self.optimizer.iterations)
             attempted = min(k, res.done + 1)
             chunker.record(attempted, time.perf_counter() - start)
-            self._dropout_counter += attempted
             for j in range(attempted):
                 lo, hi = bounds[step + j]
                 loss = float(res.losses[j])
@@ -359,10 +360,9 @@ class TrainingMixin:
         chunker = _Chunker(per_step)
         with self._training_lock.reading(), \
                 self._plan_cache.borrowed(self, "predict", self._plan_executor) as plan:
-            if training:
-                counter = self._dropout_counter
-                self._dropout_counter += 1
-                plan.forward_training(x2, counter, out=flat)
+            if training:  # model(x, training=True): its own count, apart from fit's
+                self._direct_dropout_calls += 1
+                plan.forward_training(x2, (1 << 62) + self._direct_dropout_calls, out=flat)
                 return result
             step = 0
             while step < len(bounds):
@@ -420,7 +420,7 @@ class TrainingMixin:
         plan = self._train_plan()
         with self._training_lock.reading():
             loss, grads = plan.gradients(plan.data(x, y, sw), training=training,
-                                         dropout_counter=self._dropout_counter)
+                                         dropout_counter=self.optimizer.iterations)
         if not math.isfinite(loss):
             raise ValueError("x, y: the loss is not finite (%s); no gradients" % loss)
         by_var = dict(zip(plan.trainable, grads))
@@ -441,8 +441,7 @@ class TrainingMixin:
         plan = self._train_plan()
         with self._training_lock.writing():
             res = plan.run(plan.data(x, y, sw), np.arange(n), n, train=True,
-                           dropout_counter=self._dropout_counter)
-        self._dropout_counter += 1
+                           dropout_counter=self.optimizer.iterations)
         if res.status[0] == STATUS_APPLIED:
             self._add_metric_sums(res.metric_sums[0], res.metric_counts[0])
         return self._format_result(self._metric_logs(float(res.losses[0])), return_dict)

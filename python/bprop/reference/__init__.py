@@ -34,6 +34,9 @@ from ._losses import (
 from ._optimizers import adagrad_update, adam_update, rmsprop_update, sgd_update
 from ._regularizers import l1_l2_grad, l1_l2_penalty, sum_squares
 
+# Public functions here that are not ops (no twin in bprop.ops): helpers of the twins.
+HELPERS = ("dropout_mask", "per_row_losses")
+
 __all__ = [
     "ACTIVATIONS", "matmul", "gemm", "add_bias", "bias_grad",
     "relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "sigmoid", "sigmoid_backward",

@@ -22,21 +22,12 @@ __all__ = [
     "get", "serialize", "deserialize", "ALL_NAMES",
 ]
 
-# Keras' default negative slope, and the one the fused dense kernel uses.
-LEAKY_RELU_ALPHA = 0.2
+from .opdefs import ACTIVATIONS as _DECLARED
+from .opdefs import LEAKY_RELU_ALPHA, activation_forward
 
-# How each activation's backward kernel wants to be fed: from the
-# activation's output ("output"), its input ("input"), or nothing ("none").
-BACKWARD_FROM = {
-    "linear": "none",
-    "relu": "output",
-    "leaky_relu": "output",
-    "sigmoid": "output",
-    "tanh": "output",
-    "softmax": "output",
-    "gelu": "input",
-}
-ALL_NAMES = tuple(BACKWARD_FROM)
+# The activations, as bprop.opdefs declares them (kernels, what backward reads).
+BACKWARD_FROM = {name: act.backward_from for name, act in _DECLARED.items()}
+ALL_NAMES = tuple(_DECLARED)
 
 # Aliases users write for the canonical names.
 _ALIASES = {"identity": "linear", "none": "linear", "leakyrelu": "leaky_relu"}
@@ -69,11 +60,7 @@ def _apply(name, x):
     shape = x.shape
     # Kernels work on 2-D (rows, features); softmax needs the last axis whole.
     x2 = x.reshape(1, -1) if x.ndim < 2 else x.reshape(-1, shape[-1])
-    if name == "leaky_relu":
-        y = ops.leaky_relu(x2, LEAKY_RELU_ALPHA)
-    else:
-        y = getattr(ops, name)(x2)
-    return np.asarray(y).reshape(shape)
+    return np.asarray(activation_forward(ops, name, x2)).reshape(shape)
 
 
 def linear(x):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from . import _core
+from .opdefs import ACTIVATIONS as _ACTIVATION_DEFS
 
 # GEMM
 matmul = _core.matmul
@@ -74,7 +75,7 @@ def build_info():
     return dict(_core.build_info())
 
 
-ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")
+ACTIVATIONS = tuple(_ACTIVATION_DEFS)
 
 
 def _single_threaded_after_fork():

@@ -86,7 +86,9 @@ def call_layer(layer, x, training=None):
         out_shape = (n,) + tuple(layer.compute_output_shape(in_shape))
         return reshape(x if x_src is not None else Tensor(x_arr), out_shape)
     if isinstance(node, TapeNode):  # a user's call(): its ops record themselves
-        out = layer.call(x if x_src is not None else Tensor(x_arr), training=training)
+        from ..layers.base import _call_with_training
+
+        out = _call_with_training(layer, x if x_src is not None else Tensor(x_arr), training)
         return out if isinstance(out, Tensor) else Tensor(out, dtype=x_arr.dtype)
     be = layer._backend
     x2 = x_arr.reshape(n, node.in_size)

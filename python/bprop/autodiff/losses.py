@@ -1,21 +1,24 @@
 """Keras losses on tensors: each returns a scalar Tensor, the mean over the batch.
 
+Every loss runs the same loss kernel as the compiled step of ``fit`` and a
+loss object called on arrays (``bprop.engine.objective.LOSS_KERNELS``: the
+value kernel forward, its ``_backward`` kernel for the prediction's
+gradient), so the three agree to the bit; probabilities are renormalised
+and clipped to [eps, 1 - eps] (eps = 1e-7, Keras' epsilon) by the kernels,
+as Keras does.  The tape rules below add the gradient with respect to
+``y_true`` when it is a tracked tensor (dense targets only).
+
 ``y_true`` is data: a plain array is cast to ``y_pred``'s dtype, as Keras
-does (a Tensor/Variable of another dtype is still a TypeError).  The
-from-logits forms run on the fused kernels (``mse``,
-``softmax_cross_entropy``, ``binary_cross_entropy`` and their backward);
-the probability forms clip to [eps, 1 - eps] (eps = 1e-7, Keras' epsilon)
-and are built from differentiable tensor ops.
+does (a Tensor/Variable of another dtype is still a TypeError).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..engine.objective import LOSS_KERNELS
 from ..variables import Variable
-from . import elementwise as ew
 from .graph import backend, result
 from .nn import check_sparse_labels
-from .reductions import reduce_mean, reduce_sum
 from .tensor import Tensor, prepare
 
 __all__ = [
@@ -60,63 +63,65 @@ def _same_shape(t, p, opname):
                      % (opname, p.shape, t.shape))
 
 
-def _pair(opname, y_true, y_pred):
-    """(y_true array shaped like y_pred, y_pred array, sources)."""
+def _rows(a):
+    """The 2-D (rows, last axis) view the kernels take."""
+    return np.ascontiguousarray(a.reshape(1, -1) if a.ndim < 2 else a.reshape(-1, a.shape[-1]))
+
+
+def _target_grad(kind, p2, t2, g_pred):
+    """d loss / d y_true of the kernel ``kind`` (the loss is linear in y_true, so
+    this is minus the per-element log term, or minus the prediction's gradient)."""
+    rows, n = p2.shape[0], max(p2.size, 1)
+    if kind in ("mse", "mae"):
+        return -g_pred
+    with np.errstate(divide="ignore"):
+        if kind == "softmax_xent":
+            return -backend().log_softmax(p2) / p2.dtype.type(max(rows, 1))
+        if kind == "prob_xent":
+            q = np.clip(p2.astype(np.float64) / p2.sum(axis=1, keepdims=True), EPSILON, 1 - EPSILON)
+            return (-np.log(q) / max(rows, 1)).astype(p2.dtype)
+        if kind == "binary_xent":
+            return -p2 / p2.dtype.type(n)
+        pc = np.clip(p2.astype(np.float64), EPSILON, 1 - EPSILON)
+        return (-(np.log(pc) - np.log1p(-pc)) / n).astype(p2.dtype)
+
+
+def _kernel_loss(opname, kind, targets, t_src, p, p_src):
+    """A loss op: the kernel's value, its gradient kernel for y_pred, and the
+    target gradient for a tracked y_true.  ``targets``: labels (rows,) or an
+    array shaped like ``p``."""
+    value_kernel, grad_kernel = (getattr(backend(), name) for name in LOSS_KERNELS[kind])
+    p2 = _rows(np.asarray(p))
+    t2 = targets if targets.dtype.kind in "iu" else _rows(targets)
+    value = np.asarray(value_kernel(p2, t2), dtype=p.dtype)
+
+    def backward(dy, needs):
+        scale = p.dtype.type(dy)
+        g_pred = grad_kernel(p2, t2)
+        g_true = None
+        if needs[0]:
+            g_true = (_target_grad(kind, p2, t2, g_pred) * scale).reshape(t_src.shape)
+        return g_true, (g_pred * scale).reshape(p.shape) if needs[1] else None
+
+    return result(opname, [t_src, p_src], value, backward)
+
+
+def _dense_loss(opname, kind, y_true, y_pred):
     dtype = _pred_dtype(y_pred, opname)
     _, (t, p), src = prepare(opname, ("y_true", "y_pred"), (_data(y_true, dtype, opname), y_pred))
-    return _same_shape(t, p, opname), p, src
-
-
-def _true_operand(t, p, src):
-    """y_true for the composite forms: the tracked tensor (reshaped like
-    y_pred when Keras' rank rule applied) or the plain array."""
-    if src[0] is None:
-        return t
-    if src[0].shape != p.shape:
-        from .shape_ops import reshape
-
-        return reshape(src[0], p.shape)
-    return src[0]
+    t = _same_shape(t, p, opname)
+    return _kernel_loss(opname, kind, np.asarray(t), src[0], p, src[1])
 
 
 def mean_squared_error(y_true, y_pred):
     """Mean over all elements of ``(y_true - y_pred)^2`` (Keras: mean over the
     last axis, then over the batch; the same number)."""
-    t, p, src = _pair("mean_squared_error", y_true, y_pred)
-    k = backend()
-    tc, pc = np.asarray(t, order="C"), np.asarray(p, order="C")
-    value = np.asarray(k.mse(pc, tc), dtype=p.dtype)
-
-    def backward(dy, needs):
-        g = k.mse_backward(pc, tc) * dy
-        return (-g.reshape(src[0].shape) if needs[0] else None, g if needs[1] else None)
-
-    return result("mean_squared_error", src, value, backward)
+    return _dense_loss("mean_squared_error", "mse", y_true, y_pred)
 
 
 def mean_absolute_error(y_true, y_pred):
     """Mean over all elements of ``|y_true - y_pred|``."""
-    t, p, src = _pair("mean_absolute_error", y_true, y_pred)
-    d = p - t
-    n = max(p.size, 1)
-    value = np.asarray(np.abs(d).sum() / n if p.size else 0.0, dtype=p.dtype)
-
-    def backward(dy, needs):
-        g = np.sign(d) * (dy / p.dtype.type(n))
-        return (-g.reshape(src[0].shape) if needs[0] else None, g if needs[1] else None)
-
-    return result("mean_absolute_error", src, value, backward)
-
-
-def _fused(opname, kernel, kernel_backward, targets, p, src):
-    k = backend()
-    pc = np.asarray(p, order="C")
-    value = np.asarray(getattr(k, kernel)(pc, targets), dtype=p.dtype)
-
-    def backward(dy, needs):
-        return (None, getattr(k, kernel_backward)(pc, targets) * dy)
-
-    return result(opname, [None, src[1]], value, backward)
+    return _dense_loss("mean_absolute_error", "mae", y_true, y_pred)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False):
@@ -124,62 +129,29 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
     probabilities of y_pred's shape (batch, classes).  Without logits, y_pred
     rows are renormalised to sum to 1 and clipped, as Keras does."""
     name = "categorical_crossentropy"
-    t, p, src = _pair(name, y_true, y_pred)
+    dtype = _pred_dtype(y_pred, name)
+    _, (p,), _ = prepare(name, ("y_pred",), (y_pred,))
     if p.ndim != 2:
         raise ValueError("%s: y_pred: expected shape (batch, classes), got %s" % (name, p.shape))
-    if from_logits:
-        if src[0] is not None:
-            return _ce_tensor_labels(y_true, y_pred)
-        return _fused(name, "softmax_cross_entropy", "softmax_cross_entropy_backward",
-                      np.asarray(t, order="C"), p, src)
-    y_true = _true_operand(t, p, src)
-    probs = ew.divide(y_pred, reduce_sum(y_pred, axis=-1, keepdims=True))
-    probs = ew.clip_by_value(probs, EPSILON, 1.0 - EPSILON)
-    per_example = ew.negative(reduce_sum(ew.multiply(y_true, ew.log(probs)), axis=-1))
-    return reduce_mean(per_example)
-
-
-def _ce_tensor_labels(y_true, y_pred):
-    """Logits with differentiable labels: the per-example op of bprop.nn."""
-    from .nn import softmax_cross_entropy_with_logits
-
-    return reduce_mean(softmax_cross_entropy_with_logits(y_true, y_pred))
+    return _dense_loss(name, "softmax_xent" if from_logits else "prob_xent",
+                       _data(y_true, dtype, name), y_pred)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     """Mean over the batch of ``-log p[label]``; y_true integer class indices of
-    shape (batch,) or (batch, 1), y_pred (batch, classes)."""
+    shape (batch,) or (batch, 1), y_pred (batch, classes).  Without logits,
+    y_pred rows are renormalised to sum to 1 and clipped, as Keras does."""
     name = "sparse_categorical_crossentropy"
-    dtype = _pred_dtype(y_pred, name)
     _, (p,), src = prepare(name, ("y_pred",), (y_pred,))
     if p.ndim != 2:
         raise ValueError("%s: y_pred: expected shape (batch, classes), got %s" % (name, p.shape))
     labels = check_sparse_labels(np.asarray(y_true), p.shape[0], p.shape[1], name)
-    if from_logits:
-        return _fused(name, "softmax_cross_entropy", "softmax_cross_entropy_backward",
-                      labels, p, [None] + src)
-    onehot = np.zeros(p.shape, dtype=dtype)
-    onehot[np.arange(p.shape[0]), labels] = 1
-    probs = ew.clip_by_value(y_pred, EPSILON, 1.0 - EPSILON)
-    per_example = ew.negative(reduce_sum(ew.multiply(onehot, ew.log(probs)), axis=-1))
-    return reduce_mean(per_example)
+    return _kernel_loss(name, "softmax_xent" if from_logits else "prob_xent", labels, None, p,
+                        src[0])
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False):
     """Mean over all elements of ``-(t log p + (1 - t) log(1 - p))`` (Keras: mean
     over the last axis, then over the batch; the same number)."""
-    name = "binary_crossentropy"
-    t, p, src = _pair(name, y_true, y_pred)
-    if from_logits:
-        if src[0] is not None:
-            from .nn import sigmoid_cross_entropy_with_logits
-
-            return reduce_mean(sigmoid_cross_entropy_with_logits(y_true, y_pred))
-        return _fused(name, "binary_cross_entropy", "binary_cross_entropy_backward",
-                      np.asarray(t, order="C"), p, src)
-    y_true = _true_operand(t, p, src)
-    probs = ew.clip_by_value(y_pred, EPSILON, 1.0 - EPSILON)
-    one = p.dtype.type(1)
-    bce = ew.add(ew.multiply(y_true, ew.log(probs)),
-                 ew.multiply(ew.subtract(one, y_true), ew.log(ew.subtract(one, probs))))
-    return ew.negative(reduce_mean(bce))
+    return _dense_loss("binary_crossentropy", "binary_xent" if from_logits else "binary_xent_probs",
+                       y_true, y_pred)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..opdefs import LEAKY_RELU_ALPHA, activation_backward, activation_forward
 from .graph import backend, result
 from .tensor import prepare
 
@@ -26,31 +27,30 @@ def _c(a):
     return np.asarray(a, order="C")
 
 
-def _unary(name, x, fwd, bwd, from_output):
-    """An activation whose backward kernel takes ``(dy, y_or_x)``."""
+def _activation(name, x, alpha=LEAKY_RELU_ALPHA):
+    """An elementwise activation as bprop.opdefs declares it: its forward and
+    backward kernels on the backend, the backward fed what it reads."""
     _, (a,), src = prepare(name, ("features",), (x,))
     a = _c(a)
-    out = fwd(a)
-    saved = out if from_output else a
-    return result(name, src, out, lambda dy, needs: (bwd(_c(dy), saved),))
+    be = backend()
+    out = activation_forward(be, name, a, alpha=alpha)
+    return result(name, src, out, lambda dy, needs: (
+        activation_backward(be, name, _c(dy), a, out, alpha=alpha),))
 
 
 def relu(features):
     """``max(x, 0)``."""
-    k = backend()
-    return _unary("relu", features, k.relu, k.relu_backward, True)
+    return _activation("relu", features)
 
 
 def sigmoid(x):
     """``1 / (1 + exp(-x))``, stable for large |x|."""
-    k = backend()
-    return _unary("sigmoid", x, k.sigmoid, k.sigmoid_backward, True)
+    return _activation("sigmoid", x)
 
 
 def tanh(x):
     """Hyperbolic tangent."""
-    k = backend()
-    return _unary("tanh", x, k.tanh, k.tanh_backward, True)
+    return _activation("tanh", x)
 
 
 def leaky_relu(features, alpha=0.2):
@@ -58,11 +58,7 @@ def leaky_relu(features, alpha=0.2):
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not math.isfinite(alpha) \
             or alpha < 0:
         raise ValueError("leaky_relu: alpha: expected a finite number >= 0, got %r" % (alpha,))
-    k = backend()
-    alpha = float(alpha)
-    return _unary("leaky_relu", features,
-                  lambda a: k.leaky_relu(a, alpha=alpha),
-                  lambda dy, a: k.leaky_relu_backward(dy, a, alpha=alpha), False)
+    return _activation("leaky_relu", features, float(alpha))
 
 
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -77,8 +73,7 @@ def gelu(features, approximate=True):
     ``x * Phi(x)`` with the normal CDF Phi (NumPy, slower).
     """
     if approximate:
-        k = backend()
-        return _unary("gelu", features, k.gelu, k.gelu_backward, False)
+        return _activation("gelu", features)
     _, (a,), src = prepare("gelu", ("features",), (features,))
     t = a.dtype.type
     cdf = (t(0.5) * (t(1) + _erf(a / t(math.sqrt(2.0))).astype(a.dtype))).astype(a.dtype)

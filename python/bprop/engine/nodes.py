@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers.base import kept_buffer
+from ..layers.base import _call_with_training, kept_buffer
+from ..opdefs import activation_backward, activation_forward
 
 __all__ = ["StepContext", "Node", "DenseNode", "ActivationNode", "DropoutNode", "TapeNode",
            "LegacyNode"]
@@ -171,10 +172,7 @@ class ActivationNode(Node):
         rows = n * self.rows_per_sample
         x2 = x.reshape(rows, self.cols)
         y = self._buf("y", (rows, self.cols))
-        if self.activation == "leaky_relu":
-            be.leaky_relu(x2, self.alpha, out=y)
-        else:
-            getattr(be, self.activation)(x2, out=y)
+        activation_forward(be, self.activation, x2, out=y, alpha=self.alpha)
         self._x2, self._y = x2, y
         return y.reshape(n, self.out_size)
 
@@ -184,14 +182,9 @@ class ActivationNode(Node):
         if self.activation == "linear":
             return dy
         rows = n * self.rows_per_sample
-        dy2 = dy.reshape(rows, self.cols)
         dx = self._buf("dx", (rows, self.cols))
-        if self.activation == "leaky_relu":
-            be.leaky_relu_backward(dy2, self._y, self.alpha, out=dx)
-        elif self.activation == "gelu":  # its derivative is taken at its input
-            be.gelu_backward(dy2, self._x2, out=dx)
-        else:
-            getattr(be, self.activation + "_backward")(dy2, self._y, out=dx)
+        activation_backward(be, self.activation, dy.reshape(rows, self.cols), self._x2, self._y,
+                            out=dx, alpha=self.alpha)
         return dx.reshape(n, self.in_size)
 
     def core_spec(self, index_of):
@@ -247,7 +240,7 @@ class TapeNode(Node):
         xt = autodiff.Tensor(x.reshape((n,) + self.in_shape))
         with autodiff.GradientTape(persistent=True) as tape:
             tape.watch(xt)
-            yt = self.layer.call(xt, training=ctx.training)
+            yt = _call_with_training(self.layer, xt, ctx.training)
         yt = autodiff.convert_to_tensor(yt, dtype=self.dtype)
         self._record = (tape, xt, yt)
         return np.ascontiguousarray(np.asarray(yt)).reshape(n, self.out_size)

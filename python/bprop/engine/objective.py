@@ -7,16 +7,7 @@ import numpy as np
 
 __all__ = ["LOSS_KERNELS", "loss_value_and_grad", "metric_sums", "predictions"]
 
-# loss kind -> the backend's value and gradient kernels
-LOSS_KERNELS = {
-    "mse": ("mse", "mse_backward"),
-    "mae": ("mae", "mae_backward"),
-    "softmax_xent": ("softmax_cross_entropy", "softmax_cross_entropy_backward"),
-    "prob_xent": ("cross_entropy_from_probs", "cross_entropy_from_probs_backward"),
-    "binary_xent": ("binary_cross_entropy", "binary_cross_entropy_backward"),
-    "binary_xent_probs": ("binary_cross_entropy_from_probs",
-                          "binary_cross_entropy_from_probs_backward"),
-}
+from ..opdefs import LOSS_KERNELS
 
 
 def loss_value_and_grad(be, kind, y2, targets, row_weights, grad_out):

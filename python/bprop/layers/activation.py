@@ -10,6 +10,8 @@ __all__ = ["Activation"]
 class Activation(Layer):
     """``Activation(activation)``: y = activation(x), any shape (softmax over the last axis)."""
 
+    _build_with_batch_axis = False
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = _activations.get(activation)

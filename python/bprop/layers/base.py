@@ -50,6 +50,20 @@ def kept_buffer(buffers, limit, tag, shape, dtype):
     return buf
 
 
+def _call_with_training(layer, inputs, training):
+    """``layer.call(inputs, training=...)``, or without ``training`` when the
+    layer's call does not take it (Keras passes it only where declared)."""
+    import inspect
+
+    try:
+        params = inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return layer.call(inputs, training=training)
+    return layer.call(inputs)
+
+
 def clear_name_counters():
     """Restart automatic layer names ("dense", "dense_1", ...) from scratch."""
     _name_counts.clear()
@@ -221,18 +235,40 @@ class Layer:
             var.assign(w.astype(var.dtype, copy=False))
 
     # ------------------------------------------------------------ build / shapes
+    # bprop's own layers build from the per-sample shape; a user's subclass
+    # gets Keras' convention, the shape with the batch axis (None, ...).
+    _build_with_batch_axis = True
+
     def build(self, input_shape):
         """Create the weights for inputs of per-sample shape ``input_shape``."""
-        self._build_input_shape = tuple(input_shape)
+        shape = tuple(input_shape)
+        if type(self)._build_with_batch_axis and shape and shape[0] is None:
+            shape = shape[1:]
+        self._build_input_shape = shape
         self.built = True
 
     def _maybe_build(self, input_shape):
         if not self.built:
-            self.build(tuple(input_shape))
+            shape = tuple(input_shape)
+            self.build(((None,) + shape) if type(self)._build_with_batch_axis else shape)
+            # A Keras-style build() need not call super().build(): mark it built here.
+            if self._build_input_shape is None:
+                self._build_input_shape = shape
+            self.built = True
 
     def compute_output_shape(self, input_shape):
-        """Per-sample output shape for per-sample ``input_shape`` (default: unchanged)."""
-        return tuple(input_shape)
+        """Per-sample output shape for per-sample ``input_shape``: unchanged, or for
+        a layer with its own ``call``, the shape that call gives a batch of one."""
+        if type(self).call is Layer.call:
+            return tuple(input_shape)
+        cache = self.__dict__.setdefault("_output_shapes", {})
+        key = tuple(input_shape)
+        if key not in cache:
+            from .. import autodiff
+
+            probe = autodiff.Tensor(np.zeros((1,) + key, dtype=self._dtype))
+            cache[key] = tuple(np.shape(_call_with_training(self, probe, False)))[1:]
+        return cache[key]
 
     # ------------------------------------------------------------ the plan
     def _plan_node(self, in_shape, trainable):

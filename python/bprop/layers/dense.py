@@ -31,6 +31,8 @@ class Dense(Layer):
     bias (units,).
     """
 
+    _build_with_batch_axis = False
+
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,

@@ -25,6 +25,8 @@ class Dropout(Layer):
     ``noise_shape`` is not supported (None only): every element gets its own draw.
     """
 
+    _build_with_batch_axis = False
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= rate < 1.0:

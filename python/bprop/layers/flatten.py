@@ -11,6 +11,8 @@ __all__ = ["Flatten"]
 class Flatten(Layer):
     """Flattens every sample to one axis, so 28x28 images can feed a Dense layer."""
 
+    _build_with_batch_axis = False
+
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         if data_format not in (None, "channels_last"):

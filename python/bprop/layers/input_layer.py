@@ -14,6 +14,8 @@ __all__ = ["InputLayer", "Input"]
 class InputLayer(Layer):
     """Identity layer that only carries the input shape (no batch axis)."""
 
+    _build_with_batch_axis = False
+
     def __init__(self, shape=None, batch_size=None, input_shape=None, **kwargs):
         if shape is None:
             shape = input_shape

@@ -96,10 +96,10 @@ class Metric:
         labels when ``sparse``), or None: then the step plan runs op by op."""
         return None
 
-    def _add_batch(self, total, count):
-        """Add a step plan's sum of per-sample values and their count."""
-        self.total += float(total)
-        self.count += float(count)
+    def _set_batch_state(self, total, count):
+        """Take a loop's sum of per-sample values and their count as the state."""
+        self.total = float(total)
+        self.count = float(count)
 
     def result(self):
         """The weighted mean so far, a Python float (0.0 before any update)."""
@@ -301,8 +301,8 @@ class AutoAccuracy(Metric):
         t_shape = p_shape[:-1] if sparse else p_shape
         return self._resolve(t_shape, p_shape)._core_kind(sparse, output_shape)
 
-    def _add_batch(self, total, count):
-        self.resolved._add_batch(total, count)
+    def _set_batch_state(self, total, count):
+        self.resolved._set_batch_state(total, count)
 
     def result(self):
         return self.resolved.result() if self.resolved is not None else 0.0

@@ -28,10 +28,17 @@ def predictions(be, kind, y2):
 
 def metric_sums(metrics, y_true, preds):
     """Each metric's (sum of per-row values, row count) for one batch, without
-    touching its state."""
+    touching its state; a metric that only has ``update_state`` (a user's, or
+    a stateful one) is updated directly and gets a NaN count."""
+    from ..metrics import Metric
+
     sums = np.zeros(len(metrics))
     counts = np.zeros(len(metrics))
     for i, m in enumerate(metrics):
+        if type(m)._values is Metric._values:
+            m.update_state(y_true, preds)
+            counts[i] = np.nan
+            continue
         values = np.asarray(m._values(y_true, preds), dtype=np.float64)
         sums[i] = values.sum()
         counts[i] = values.size

@@ -92,6 +92,42 @@ def _batch_bounds(n, batch_size):
     return [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
 
 
+class _Tally:
+    """One loop's running loss and metric sums.  They belong to the call, so two
+    threads evaluating one model never mix their counts; :meth:`publish` copies
+    them into the model's metric objects (what ``model.metrics`` reports)."""
+
+    def __init__(self, metrics):
+        self.metrics = list(metrics)
+        self.sums = np.zeros(len(self.metrics))
+        self.counts = np.zeros(len(self.metrics))
+        self.direct = np.zeros(len(self.metrics), dtype=bool)  # updated by the plan itself
+        self.seen, self.loss_sum = 0, 0.0
+
+    def add(self, loss, rows, sums=None, counts=None):
+        self.seen += rows
+        self.loss_sum += loss * rows
+        if sums is not None:
+            direct = np.isnan(counts)
+            self.direct |= direct
+            self.sums += np.where(direct, 0.0, sums)
+            self.counts += np.where(direct, 0.0, counts)
+
+    def logs(self, prefix=""):
+        logs = {prefix + "loss": self.loss_sum / max(self.seen, 1)}
+        for i, m in enumerate(self.metrics):
+            if self.direct[i]:
+                logs[prefix + m.name] = float(m.result())
+            else:
+                logs[prefix + m.name] = self.sums[i] / self.counts[i] if self.counts[i] else 0.0
+        return logs
+
+    def publish(self):
+        for i, m in enumerate(self.metrics):
+            if not self.direct[i]:
+                m._set_batch_state(self.sums[i], self.counts[i])
+
+
 class _Chunker:
     """Steps per core call: about _SECONDS_PER_CALL of them (1 with batch hooks)."""
 
@@ -132,20 +168,9 @@ class TrainingMixin:
     def _train_plan(self):
         return self._plan_cache.train_plan(self, self._plan_executor)
 
-    def _metric_logs(self, loss, prefix=""):
-        logs = {prefix + "loss": loss}
-        for m in self.compiled_metrics:
-            logs[prefix + m.name] = float(m.result())
-        return logs
-
     def _reset_metrics(self):
         for m in self.compiled_metrics:
             m.reset_state()
-
-    def _add_metric_sums(self, sums, counts):
-        for m, s, c in zip(self.compiled_metrics, sums, counts):
-            if not math.isnan(c):  # NaN: the op-by-op plan updated it directly
-                m._add_batch(s, c)
 
     @property
     def _training_lock(self):
@@ -243,7 +268,8 @@ class TrainingMixin:
     def _train_epoch(self, plan, data, order, bounds, batch_size, epoch, epochs, dispatch,
                      chunker, progress, terminate_on_nan):
         steps = len(bounds)
-        step, seen, loss_sum = 0, 0, 0.0
+        step = 0
+        tally = _Tally(self.compiled_metrics)
         logs = {}
         while step < steps and not self.stop_training:
             k = chunker.next(steps - step)
@@ -261,17 +287,18 @@ class TrainingMixin:
             for j in range(attempted):
                 lo, hi = bounds[step + j]
                 loss = float(res.losses[j])
-                seen += hi - lo
-                loss_sum += loss * (hi - lo)
                 if res.status[j] == STATUS_APPLIED:
-                    self._add_metric_sums(res.metric_sums[j], res.metric_counts[j])
-                logs = self._metric_logs(loss_sum / seen)
+                    tally.add(loss, hi - lo, res.metric_sums[j], res.metric_counts[j])
+                else:
+                    tally.add(loss, hi - lo)
+                logs = tally.logs()
                 if res.status[j] != STATUS_APPLIED:
                     self._report_bad_step(int(res.status[j]), loss, epoch, epochs, step + j,
                                           terminate_on_nan)
                 if chunker.per_step:
                     dispatch.on_train_batch_end(step + j, logs)
             step += attempted
+            tally.publish()
             if progress is not None:
                 progress.advance(step, logs)
         return logs
@@ -290,12 +317,11 @@ class TrainingMixin:
 
     # -------------------------------------------------------------- evaluate
     def _evaluate_arrays(self, x, y, sw, batch_size, dispatch, progress):
-        self._reset_metrics()
         dispatch.on_test_begin({})
         n = x.shape[0]
         bounds = _batch_bounds(n, batch_size)
         chunker = _Chunker(any(_needs_batch_hooks(cb, _TEST_HOOKS) for cb in dispatch.callbacks))
-        seen, loss_sum = 0, 0.0
+        tally = _Tally(self.compiled_metrics)
         logs = {}
         with self._training_lock.reading(), \
                 self._plan_cache.borrowed(self, "evaluate", self._plan_executor) as plan:
@@ -311,15 +337,15 @@ class TrainingMixin:
                 chunker.record(k, time.perf_counter() - start)
                 for j in range(k):
                     lo, hi = bounds[step + j]
-                    seen += hi - lo
-                    loss_sum += float(res.losses[j]) * (hi - lo)
-                    self._add_metric_sums(res.metric_sums[j], res.metric_counts[j])
-                    logs = self._metric_logs(loss_sum / seen)
+                    tally.add(float(res.losses[j]), hi - lo, res.metric_sums[j],
+                              res.metric_counts[j])
+                    logs = tally.logs()
                     if chunker.per_step:
                         dispatch.on_test_batch_end(step + j, logs)
                 step += k
                 if progress is not None:
                     progress.advance(step, logs)
+        tally.publish()
         dispatch.on_test_end(logs)
         return logs
 
@@ -442,9 +468,13 @@ class TrainingMixin:
         with self._training_lock.writing():
             res = plan.run(plan.data(x, y, sw), np.arange(n), n, train=True,
                            dropout_counter=self.optimizer.iterations)
+        tally = _Tally(self.compiled_metrics)
         if res.status[0] == STATUS_APPLIED:
-            self._add_metric_sums(res.metric_sums[0], res.metric_counts[0])
-        return self._format_result(self._metric_logs(float(res.losses[0])), return_dict)
+            tally.add(float(res.losses[0]), n, res.metric_sums[0], res.metric_counts[0])
+        else:
+            tally.add(float(res.losses[0]), n)
+        tally.publish()
+        return self._format_result(tally.logs(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
@@ -458,8 +488,10 @@ class TrainingMixin:
         with self._training_lock.reading(), \
                 self._plan_cache.borrowed(self, "evaluate", self._plan_executor) as plan:
             res = plan.run(plan.data(x, y, sw), np.arange(n), n, train=False)
-        self._add_metric_sums(res.metric_sums[0], res.metric_counts[0])
-        return self._format_result(self._metric_logs(float(res.losses[0])), return_dict)
+        tally = _Tally(self.compiled_metrics)
+        tally.add(float(res.losses[0]), n, res.metric_sums[0], res.metric_counts[0])
+        tally.publish()
+        return self._format_result(tally.logs(), return_dict)
 
     def predict_on_batch(self, x):
         x = _data.prepare_x(self, x)

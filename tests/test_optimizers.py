@@ -516,3 +516,71 @@ def test_custom_training_loop_matches_fit():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     # and the weights did move
     assert not np.allclose(make().get_weights()[0], looped.get_weights()[0])
+
+
+# ---------------------------------------------------------------- hyper-parameters, one check
+HYPER_CASES = [
+    (optimizers.Adam, "beta_1", 1.0), (optimizers.Adam, "beta_2", float("nan")),
+    (optimizers.Adam, "epsilon", -1.0), (optimizers.AdamW, "weight_decay", -0.1),
+    (optimizers.RMSprop, "rho", 1.0), (optimizers.RMSprop, "epsilon", float("inf")),
+    (optimizers.SGD, "momentum", 1.5), (optimizers.Adagrad, "epsilon", -1e-7),
+    (optimizers.Adam, "clipnorm", -1.0), (optimizers.SGD, "clipvalue", float("inf")),
+]
+
+
+@pytest.mark.parametrize("cls,attr,bad", HYPER_CASES)
+def test_bad_hyperparameters_raise_on_every_path(cls, attr, bad):
+    """The bug of issue 11: the fused step skipped the checks, so beta_1=1 or
+    epsilon=-1 set after construction trained into non-finite weights."""
+    from bprop import _core
+    from bprop.engine.core_executor import core_spec
+
+    with pytest.raises(ValueError, match="^%s: " % attr):
+        cls(**{attr: bad})
+    opt = cls()
+    before = getattr(opt, attr)
+    with pytest.raises(ValueError, match="^%s: " % attr):
+        setattr(opt, attr, bad)
+    assert getattr(opt, attr) == before  # the refused value was not kept
+    # the compiled step checks the same ranges when handed a spec by hand
+    model = bprop.Sequential([bprop.layers.Dense(2, input_shape=(3,))])
+    model.compile(opt, "mse")
+    spec = core_spec(model._train_plan())
+    spec["optimizer"][attr] = bad
+    with pytest.raises(ValueError, match="^%s: " % attr):
+        _core.TrainPlan(spec)
+
+
+def test_hyperparameters_set_after_construction_are_what_training_uses():
+    """A hyper-parameter set after compile, or between two fits, is the one the
+    compiled step uses (the plan is rebuilt for it)."""
+    x = np.random.default_rng(0).normal(size=(16, 3)).astype(np.float32)
+    y = np.random.default_rng(1).normal(size=(16, 2)).astype(np.float32)
+
+    def train(opt, change=None):
+        bprop.utils.set_random_seed(0)
+        model = bprop.Sequential([bprop.layers.Dense(2, input_shape=(3,))])
+        model.compile(opt, "mse")
+        model.fit(x, y, epochs=1, verbose=0, batch_size=8, shuffle=False)
+        if change is not None:
+            change(opt)
+        model.fit(x, y, epochs=1, verbose=0, batch_size=8, shuffle=False)
+        return model.get_weights()
+
+    def set_beta(opt):
+        opt.beta_1 = 0.5
+
+    changed = train(optimizers.Adam(), set_beta)
+    unchanged = train(optimizers.Adam())
+    assert not all(np.array_equal(a, b) for a, b in zip(changed, unchanged))
+    # the same run op by op (which reads the attribute at each step) agrees
+    bprop.utils.set_random_seed(0)
+    model = bprop.Sequential([bprop.layers.Dense(2, input_shape=(3,))])
+    model._plan_executor = "ops"
+    opt = optimizers.Adam()
+    model.compile(opt, "mse")
+    model.fit(x, y, epochs=1, verbose=0, batch_size=8, shuffle=False)
+    opt.beta_1 = 0.5
+    model.fit(x, y, epochs=1, verbose=0, batch_size=8, shuffle=False)
+    for a, b in zip(changed, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

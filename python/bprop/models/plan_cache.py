@@ -1,8 +1,9 @@
 """Where a model keeps its step plans, and the lock between training and inference.
 
 * The train plan is built once per (layers and their trainable flags, loss,
-  metrics, optimizer, input signature, backend) and kept: a second ``fit``
-  reuses it.
+  metrics, optimizer and its hyper-parameters, input signature, backend) and
+  kept: a second ``fit`` reuses it, a callback that freezes a layer or
+  changes a hyper-parameter gets a new one at the next step.
 * Evaluate and predict plans come from a small pool: each call takes one (or
   builds one) and gives it back, so concurrent calls never share buffers.
 * A reader-writer lock: a training step holds it for writing while it
@@ -72,6 +73,8 @@ def plan_key(model, purpose, executor):
         key.append(tuple(id(m) for m in model.compiled_metrics))
     if purpose == "train":
         key.append(id(model.optimizer))
+        spec = model.optimizer._core_spec()  # hyper-parameters may change between steps
+        key.append(None if spec is None else tuple(sorted(spec.items())))
     return tuple(key)
 
 

@@ -243,8 +243,7 @@ class TrainingMixin:
         params = {"verbose": verbose, "epochs": epochs, "steps": len(bounds)}
         dispatch = _CallbackDispatch(cbs, self, params)
         self.stop_training = False
-        plan = self._train_plan()
-        data = plan.data(x, y, sw)
+        data = self._train_plan().data(x, y, sw)
         chunker = _Chunker(any(_needs_batch_hooks(cb, _TRAIN_HOOKS) for cb in user))
         dispatch.on_train_begin({})
         epoch_logs = {}
@@ -252,7 +251,7 @@ class TrainingMixin:
             self._reset_metrics()
             dispatch.on_epoch_begin(epoch, {})
             order = _utils.get_rng().permutation(n) if shuffle else np.arange(n)
-            logs = self._train_epoch(plan, data, order, bounds, batch_size, epoch, epochs,
+            logs = self._train_epoch(data, order, bounds, batch_size, epoch, epochs,
                                      dispatch, chunker, progress, terminate_on_nan)
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
@@ -265,7 +264,7 @@ class TrainingMixin:
         dispatch.on_train_end(epoch_logs)
         return self.history
 
-    def _train_epoch(self, plan, data, order, bounds, batch_size, epoch, epochs, dispatch,
+    def _train_epoch(self, data, order, bounds, batch_size, epoch, epochs, dispatch,
                      chunker, progress, terminate_on_nan):
         steps = len(bounds)
         step = 0
@@ -276,6 +275,7 @@ class TrainingMixin:
             if chunker.per_step:
                 dispatch.on_train_batch_begin(step, {})
             rows = order[bounds[step][0]:bounds[step + k - 1][1]]
+            plan = self._train_plan()  # the same one, unless a callback changed the model
             start = time.perf_counter()
             with self._training_lock.writing():
                 # Dropout's masks count the optimizer's steps: a saved and

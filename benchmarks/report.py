@@ -134,6 +134,16 @@ def training_table(rows: Sequence[Dict]) -> str:
     return markdown_table(headers, body)
 
 
+def forms_table(rows: Sequence[Dict]) -> str:
+    headers = ["form a Keras user writes", "threads", "s/epoch", "vs the first form",
+               "vs the fastest", "target", "met", "in the core"]
+    body = [[r["description"], r["threads"], _fmt(r["epoch_s"], 3),
+             "x" + _fmt(r["ratio_to_first"]), "x" + _fmt(r["ratio_to_fastest"]),
+             "<= x1.25 the first", _met(r["meets_target"]),
+             "yes" if r.get("in_core") else "no"] for r in rows]
+    return markdown_table(headers, body)
+
+
 def meta_lines(meta: Dict) -> List[str]:
     """A few lines naming the machine, the build and the command."""
     out = []
@@ -225,6 +235,15 @@ def targets_summary(results: Dict) -> List[str]:
                      else "no target")
         lines.append(" ".join(parts[:2]) + "; " + "; ".join(parts[2:]) if len(parts) > 2
                      else parts[0])
+    forms = results.get("forms") or []
+    for n in sorted({r["threads"] for r in forms}):
+        rows = [r for r in forms if r["threads"] == n]
+        worst = max(rows, key=lambda r: r["ratio_to_first"])
+        met = sum(bool(r["meets_target"]) for r in rows)
+        lines.append(f"Forms of the seed MLP (issue 11), t={n}: within x1.25 of the first form "
+                     f"({rows[0]['epoch_s']:.3f} s/epoch) in {met}/{len(rows)} forms; slowest "
+                     f"{worst['form']} x{worst['ratio_to_first']:.2f} ({worst['epoch_s']:.3f} "
+                     f"s/epoch)")
     mem = results.get("memory")
     if mem and mem.get("peak_rss_mib") is not None:
         lines.append(f"Memory, {mem['epochs']}-epoch fit of 784-64-64-10 ({mem['source']}): "
@@ -283,10 +302,12 @@ def to_markdown(results: Dict) -> str:
     sections = (("gemm", "GEMM (GFLOP/s; bprop/NumPy = NumPy time / bprop time)", gemm_table),
                 ("ops", "Activations and their backward (GB/s of minimal traffic)", ops_table),
                 ("training", "Training (seconds per epoch of 60,000 samples, Adam)",
-                 training_table))
+                 training_table),
+                ("forms", "The seed MLP in each form a Keras user writes (s/epoch, each form "
+                          "in its own process)", forms_table))
     summary = targets_summary(results)
     if summary:
-        parts += ["", "### Targets (issue 5)", ""] + [f"- {line}" for line in summary]
+        parts += ["", "### Targets (issues 5 and 11)", ""] + [f"- {line}" for line in summary]
     scaling = scaling_summary(results)
     if scaling:
         parts += ["", "### Thread scaling of bprop (speedup over 1 thread, parallel efficiency)",

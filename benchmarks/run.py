@@ -8,7 +8,7 @@ matplotlib is installed.
 Options:
   --quick            fewer sizes and repeats, training on a fraction of an
                      epoch (extrapolated): under 2 minutes on 2 cores
-  --only LIST        comma-separated subset of gemm,ops,training,memory
+  --only LIST        comma-separated subset of gemm,ops,training,forms,memory
   --threads LIST     thread counts, e.g. 1,2 (default) or 1,2,4,8,16
   --json PATH        where to write the JSON results
   --plot PATH        where to write the PNG chart
@@ -29,10 +29,12 @@ if __package__ in (None, ""):
     # Run as a script (python benchmarks/run.py): make the package importable.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import bench_gemm, bench_memory, bench_ops, bench_training, report  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_forms, bench_gemm, bench_memory, bench_ops, bench_training, report,
+)
 from benchmarks.timing import import_torch, numpy_thread_control  # noqa: E402
 
-SECTIONS = ("gemm", "ops", "training", "memory")
+SECTIONS = ("gemm", "ops", "training", "forms", "memory")
 
 
 @dataclass
@@ -94,7 +96,7 @@ def build_parser():
                    help="fewer sizes and repeats, training on a fraction of an epoch "
                         "(extrapolated); under 2 minutes on 2 cores")
     p.add_argument("--only", type=_sections, default=list(SECTIONS),
-                   help="comma-separated subset of gemm,ops,training,memory (default: all)")
+                   help="comma-separated subset of gemm,ops,training,forms,memory (default: all)")
     p.add_argument("--threads", type=lambda s: _int_list(s, "--threads"), default=[1, 2],
                    help="comma-separated thread counts (default: 1,2)")
     p.add_argument("--json", metavar="PATH", default=None,
@@ -191,7 +193,8 @@ def _cpu_name():
 
 
 def run_benchmarks(cfg: Config, log=None) -> Dict:
-    """Run the configured sections; returns ``{"meta", "gemm", "ops", "training", "memory"}``."""
+    """Run the configured sections; returns ``{"meta", "gemm", "ops", "training", "forms",
+    "memory"}``."""
     results = {"meta": collect_meta(cfg)}
     t_start = time.perf_counter()
     section_s = results["meta"]["section_seconds"] = {}
@@ -219,6 +222,11 @@ def run_benchmarks(cfg: Config, log=None) -> Dict:
             models=cfg.train_models, threads=cfg.threads, fraction=cfg.train_fraction,
             repeats=cfg.train_repeats, use_torch=cfg.use_torch, data=data, log=log)
         section_s["training"] = time.perf_counter() - t0
+    if "forms" in cfg.sections:
+        t0 = time.perf_counter()
+        results["forms"] = bench_forms.run(threads=cfg.threads, epochs=2 if cfg.quick else 3,
+                                           synthetic=cfg.synthetic, log=log)
+        section_s["forms"] = time.perf_counter() - t0
     if "memory" in cfg.sections:
         t0 = time.perf_counter()
         results["memory"] = bench_memory.run(epochs=5, synthetic=cfg.synthetic, log=log)

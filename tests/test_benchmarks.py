@@ -21,7 +21,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:  # benchmarks/ is a top-level package of the checkout, not installed
     sys.path.insert(0, REPO)
 
-from benchmarks import (bench_gemm, bench_memory, bench_ops, bench_training, report,  # noqa: E402
+from benchmarks import (bench_forms, bench_gemm, bench_memory, bench_ops, bench_training, report,  # noqa: E402
                         run, timing)
 
 
@@ -304,7 +304,7 @@ def test_run_benchmarks_structure_json_markdown_and_plot(tmp_path):
     assert len(results["training"]) == 1
     md = report.to_markdown(results)
     for title in ("### GEMM", "### Activations", "### Training", "4x5x3", "softmax_backward",
-                  "784-4-10", "50% of an epoch, extrapolated", "### Targets (issue 5)",
+                  "784-4-10", "50% of an epoch, extrapolated", "### Targets (issues 5 and 11)",
                   "GEMM small shapes, bprop/NumPy >= x1.5: met in"):
         assert title in md
     path = report.write_json(results, str(tmp_path / "sub" / "r.json"))
@@ -347,7 +347,7 @@ def test_make_config_quick_and_options():
 
 @pytest.mark.parametrize("argv, words", [
     (["--only", "gemm,bogus"],
-     "--only takes a comma-separated subset of gemm,ops,training,memory"),
+     "--only takes a comma-separated subset of gemm,ops,training,forms,memory"),
     (["--threads", "0"], "--threads must be integers >= 1, got '0'"),
     (["--threads", "two"], "--threads must be comma-separated integers, got 'two'"),
     (["--gemm-shapes", "1x2"], "'MxKxN' or 'S', got '1x2'"),
@@ -437,3 +437,29 @@ def test_full_epoch_rows_are_not_extrapolated():
     for res in row["results"].values():
         assert res["epoch_s"] == res["median_s"]
     assert "| full epoch, median of 1 |" in report.training_table([row])
+
+
+# --------------------------------------------------------------------------- forms (issue 11)
+@pytest.mark.parametrize("form", sorted(bench_forms.FORMS))
+def test_each_form_builds_the_model_a_user_would_write(form):
+    model, fit_kw, one_hot = bench_forms.build(form)
+    plan = model._train_plan() if model._sample_shape else None
+    assert plan is not None and plan.in_core
+    assert fit_kw["verbose"] == ("auto" if form == "progress_bar" else 0)
+    assert one_hot == (form == "categorical")
+    assert any(type(l).__name__ == "Dropout" for l in model.layers) == (form == "dropout")
+    assert plan.loss_kind == "softmax_xent"  # probabilities fused, or logits
+
+
+def test_forms_child_times_epochs_and_the_report_compares_them():
+    result = bench_forms.child("softmax", 1, 2, synthetic=True)
+    assert result["form"] == "softmax" and result["in_core"] and result["data"] == "synthetic"
+    assert len(result["epoch_seconds"]) == 2 and all(t > 0 for t in result["epoch_seconds"])
+    rows = [dict(result, bench="forms", description=bench_forms.FORMS[f], epoch_s=t,
+                 ratio_to_first=t / 0.4, ratio_to_fastest=t / 0.3,
+                 meets_target=t / 0.4 <= 1.25, form=f)
+            for f, t in (("softmax", 0.4), ("rmsprop", 0.55), ("sgd_momentum", 0.3))]
+    md = report.to_markdown({"meta": {}, "forms": rows})
+    assert "### The seed MLP in each form" in md and "x1.38" in md
+    assert ("within x1.25 of the first form (0.400 s/epoch) in 2/3 forms; slowest rmsprop x1.38"
+            in md)

@@ -39,20 +39,10 @@ void scale_in_place(T* g, index_t n, double scale) {
     });
 }
 
-template <typename T>
-bool all_finite(const T* x, index_t n) {
-    // x * 0 is 0 for finite x and NaN otherwise: one branch-free pass.
-    T acc = T(0);
-#pragma omp simd reduction(+ : acc)
-    for (index_t i = 0; i < n; ++i) acc += x[i] * T(0);
-    return acc == T(0);
-}
-
 #define BPROP_INSTANTIATE(T)                                  \
     template double sum_squares<T>(const T*, index_t);        \
     template void clip_by_value<T>(T*, index_t, double);      \
-    template void scale_in_place<T>(T*, index_t, double);     \
-    template bool all_finite<T>(const T*, index_t);
+    template void scale_in_place<T>(T*, index_t, double);
 BPROP_INSTANTIATE(float)
 BPROP_INSTANTIATE(double)
 #undef BPROP_INSTANTIATE

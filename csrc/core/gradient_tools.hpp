@@ -1,6 +1,5 @@
-// What an optimizer step does to gradients before the update, and the check
-// after it: squared L2 norms for clipnorm/global_clipnorm, clipping, and the
-// finiteness test that decides whether a step may stand.
+// What an optimizer step does to gradients before the update: squared L2
+// norms for clipnorm/global_clipnorm, and clipping.
 #pragma once
 
 #include "common.hpp"
@@ -18,9 +17,5 @@ void clip_by_value(T* g, index_t n, double c);
 // g *= scale in place (scale rounded to T first).
 template <typename T>
 void scale_in_place(T* g, index_t n, double scale);
-
-// True when no element is NaN or infinite.
-template <typename T>
-bool all_finite(const T* x, index_t n);
 
 }  // namespace bprop

@@ -45,24 +45,22 @@ void clip(const OptimizerSpec& opt, const std::vector<Param<T>*>& params) {
     }
 }
 
+// Updates one parameter; returns whether it and its slots stayed finite.
 template <typename T>
-void update_one(const OptimizerSpec& opt, Param<T>& p, double lr, double step) {
+bool update_one(const OptimizerSpec& opt, Param<T>& p, double lr, double step) {
     const T* g = p.grad.data();
     switch (opt.kind) {
         case OptimizerKind::sgd:
-            sgd_update(p.value, g, p.slots[0], p.size, lr, opt.momentum, opt.nesterov);
-            break;
+            return sgd_update(p.value, g, p.slots[0], p.size, lr, opt.momentum, opt.nesterov);
         case OptimizerKind::rmsprop:
-            rmsprop_update(p.value, g, p.slots[0], p.size, lr, opt.rho, opt.epsilon);
-            break;
+            return rmsprop_update(p.value, g, p.slots[0], p.size, lr, opt.rho, opt.epsilon);
         case OptimizerKind::adam:
-            adam_update(p.value, g, p.slots[0], p.slots[1], p.size, lr, step, opt.beta1, opt.beta2, opt.epsilon,
-                        opt.weight_decay);
-            break;
+            return adam_update(p.value, g, p.slots[0], p.slots[1], p.size, lr, step, opt.beta1, opt.beta2,
+                               opt.epsilon, opt.weight_decay);
         case OptimizerKind::adagrad:
-            adagrad_update(p.value, g, p.slots[0], p.size, lr, opt.epsilon);
-            break;
+            return adagrad_update(p.value, g, p.slots[0], p.size, lr, opt.epsilon);
     }
+    return true;
 }
 
 }  // namespace
@@ -70,13 +68,8 @@ void update_one(const OptimizerSpec& opt, Param<T>& p, double lr, double step) {
 template <typename T>
 bool apply_update(const OptimizerSpec& opt, const std::vector<Param<T>*>& params, double lr, double step) {
     clip(opt, params);
-    const int slots = opt.slots();
     bool finite = true;
-    for (Param<T>* p : params) {
-        update_one(opt, *p, lr, step);
-        finite = finite && all_finite(p->value, p->size);
-        for (int s = 0; s < slots; ++s) finite = finite && all_finite(p->slots[s], p->size);
-    }
+    for (Param<T>* p : params) finite = update_one(opt, *p, lr, step) && finite;
     return finite;
 }
 

@@ -1,6 +1,7 @@
 // Body of kernels_<isa>.cpp: the span loops over FloatVec<VB>.  Included
 // once per ISA translation unit with BPROP_VECMATH_VB and BPROP_VECMATH_NAME
 // defined; everything here has internal linkage.
+#include <cstdint>
 #include <cstring>
 
 #if defined(__AVX__)
@@ -223,15 +224,27 @@ void relu_backward_span(const float* dy, const float* z, float* dx, index_t n) {
 
 // A plain loop: compiled with this file's ISA flags (and -fno-math-errno)
 // the compiler vectorises it at full width, sqrt included.
-void adam_span(float* p, const float* g, float* m, float* v, index_t n, float lr_t,
+bool adam_span(float* p, const float* g, float* m, float* v, index_t n, float lr_t,
                float one_minus_beta1, float one_minus_beta2, float eps, float decay) {
     if (decay != 0.0f)
         for (index_t i = 0; i < n; ++i) p[i] -= decay * p[i];
+    // Whether what it wrote is finite, in the same pass: s - s is +0 for a
+    // finite s and NaN otherwise, so OR-ing its bits (an integer reduction,
+    // which vectorises as is) leaves 0 exactly when every s was finite.  s is
+    // p + v: m cannot overflow without v doing so, and a non-finite m makes p
+    // NaN.  (p + v overflows only when both are near the float range.)
+    std::uint32_t bad = 0;
     for (index_t i = 0; i < n; ++i) {
         m[i] += (g[i] - m[i]) * one_minus_beta1;
         v[i] += (g[i] * g[i] - v[i]) * one_minus_beta2;
         p[i] -= lr_t * m[i] / (__builtin_sqrtf(v[i]) + eps);
+        const float s = p[i] + v[i];
+        const float zero_or_nan = s - s;
+        std::uint32_t bits;
+        std::memcpy(&bits, &zero_or_nan, sizeof bits);
+        bad |= bits;
     }
+    return bad == 0;
 }
 
 }  // namespace

@@ -154,8 +154,9 @@ struct Kernels {
     void (*log_softmax_backward)(const float* dy, const float* y, float total, float* dx, index_t n);
     // dx = dy where z > 0, else 0 (exactly: a lane select, no multiply)
     void (*relu_backward)(const float* dy, const float* z, float* dx, index_t n);
-    // The Adam update of optimizers.hpp over a span (lr_t already bias-corrected).
-    void (*adam)(float* p, const float* g, float* m, float* v, index_t n, float lr_t,
+    // The Adam update of optimizers.hpp over a span (lr_t already bias-corrected);
+    // returns whether every p, m, v it wrote is finite.
+    bool (*adam)(float* p, const float* g, float* m, float* v, index_t n, float lr_t,
                  float one_minus_beta1, float one_minus_beta2, float eps, float decay);
 };
 

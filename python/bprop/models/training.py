@@ -95,23 +95,31 @@ def _batch_bounds(n, batch_size):
 class _Tally:
     """One loop's running loss and metric sums.  They belong to the call, so two
     threads evaluating one model never mix their counts; :meth:`publish` copies
-    them into the model's metric objects (what ``model.metrics`` reports)."""
+    them into the model's metric objects (what ``model.metrics`` reports).
+
+    Steps are added one by one in order (plain floats: cheap), so the totals
+    do not depend on how the steps were grouped into core calls."""
 
     def __init__(self, metrics):
         self.metrics = list(metrics)
-        self.sums = np.zeros(len(self.metrics))
-        self.counts = np.zeros(len(self.metrics))
-        self.direct = np.zeros(len(self.metrics), dtype=bool)  # updated by the plan itself
+        m = len(self.metrics)
+        self.sums = [0.0] * m
+        self.counts = [0.0] * m
+        self.direct = [False] * m  # updated by the op-by-op plan itself
         self.seen, self.loss_sum = 0, 0.0
 
     def add(self, loss, rows, sums=None, counts=None):
+        """One step: its loss and rows, and (when applied) its metric sums and counts."""
         self.seen += rows
         self.loss_sum += loss * rows
-        if sums is not None:
-            direct = np.isnan(counts)
-            self.direct |= direct
-            self.sums += np.where(direct, 0.0, sums)
-            self.counts += np.where(direct, 0.0, counts)
+        if sums is None:
+            return
+        for i, (s, c) in enumerate(zip(sums, counts)):
+            if c != c:  # NaN: the plan updated this metric directly
+                self.direct[i] = True
+            else:
+                self.sums[i] += s
+                self.counts[i] += c
 
     def logs(self, prefix=""):
         logs = {prefix + "loss": self.loss_sum / max(self.seen, 1)}
@@ -284,19 +292,19 @@ class TrainingMixin:
                                dropout_counter=self.optimizer.iterations)
             attempted = min(k, res.done + 1)
             chunker.record(attempted, time.perf_counter() - start)
+            losses, status = res.losses.tolist(), res.status.tolist()
+            sums, counts = res.metric_sums.tolist(), res.metric_counts.tolist()
             for j in range(attempted):
                 lo, hi = bounds[step + j]
-                loss = float(res.losses[j])
-                if res.status[j] == STATUS_APPLIED:
-                    tally.add(loss, hi - lo, res.metric_sums[j], res.metric_counts[j])
-                else:
-                    tally.add(loss, hi - lo)
-                logs = tally.logs()
-                if res.status[j] != STATUS_APPLIED:
-                    self._report_bad_step(int(res.status[j]), loss, epoch, epochs, step + j,
+                applied = status[j] == STATUS_APPLIED
+                tally.add(losses[j], hi - lo, sums[j] if applied else None, counts[j])
+                if not applied:
+                    self._report_bad_step(status[j], losses[j], epoch, epochs, step + j,
                                           terminate_on_nan)
                 if chunker.per_step:
+                    logs = tally.logs()
                     dispatch.on_train_batch_end(step + j, logs)
+            logs = tally.logs()
             step += attempted
             tally.publish()
             if progress is not None:
@@ -335,13 +343,14 @@ class TrainingMixin:
                 start = time.perf_counter()
                 res = plan.run(data, rows, batch_size, train=False)
                 chunker.record(k, time.perf_counter() - start)
+                losses = res.losses.tolist()
+                sums, counts = res.metric_sums.tolist(), res.metric_counts.tolist()
                 for j in range(k):
                     lo, hi = bounds[step + j]
-                    tally.add(float(res.losses[j]), hi - lo, res.metric_sums[j],
-                              res.metric_counts[j])
-                    logs = tally.logs()
+                    tally.add(losses[j], hi - lo, sums[j], counts[j])
                     if chunker.per_step:
-                        dispatch.on_test_batch_end(step + j, logs)
+                        dispatch.on_test_batch_end(step + j, tally.logs())
+                logs = tally.logs()
                 step += k
                 if progress is not None:
                     progress.advance(step, logs)
@@ -469,10 +478,9 @@ class TrainingMixin:
             res = plan.run(plan.data(x, y, sw), np.arange(n), n, train=True,
                            dropout_counter=self.optimizer.iterations)
         tally = _Tally(self.compiled_metrics)
-        if res.status[0] == STATUS_APPLIED:
-            tally.add(float(res.losses[0]), n, res.metric_sums[0], res.metric_counts[0])
-        else:
-            tally.add(float(res.losses[0]), n)
+        applied = res.status[0] == STATUS_APPLIED
+        tally.add(float(res.losses[0]), n, res.metric_sums[0].tolist() if applied else None,
+                  res.metric_counts[0].tolist())
         tally.publish()
         return self._format_result(tally.logs(), return_dict)
 
@@ -489,7 +497,7 @@ class TrainingMixin:
                 self._plan_cache.borrowed(self, "evaluate", self._plan_executor) as plan:
             res = plan.run(plan.data(x, y, sw), np.arange(n), n, train=False)
         tally = _Tally(self.compiled_metrics)
-        tally.add(float(res.losses[0]), n, res.metric_sums[0], res.metric_counts[0])
+        tally.add(float(res.losses[0]), n, res.metric_sums[0].tolist(), res.metric_counts[0].tolist())
         tally.publish()
         return self._format_result(tally.logs(), return_dict)
 

@@ -12,6 +12,7 @@
 #include "../core/plan/train_plan.hpp"
 #include "checks.hpp"
 #include "hyper_checks.hpp"
+#include "python_node.hpp"
 
 namespace bprop_py {
 namespace {
@@ -468,8 +469,24 @@ private:
                 py::object seed = item(nd, "seed", w);
                 const auto s = static_cast<std::uint64_t>(int_item(seed, w + "['seed']", 0));
                 node = std::make_unique<bp::DropoutNode<T>>(shape, rate, s);
+            } else if (kind == "python") {
+                const auto out_size = static_cast<index_t>(int_item(item(nd, "out_size", w), w + "['out_size']", 1, 1LL << 40));
+                std::vector<bp::Param<T>*> node_params;
+                py::list idx = item(nd, "params", w).cast<py::list>();
+                for (std::size_t k = 0; k < idx.size(); ++k) {
+                    const auto pi = static_cast<std::size_t>(
+                        int_item(idx[k], w + "['params']", 0, static_cast<long long>(params.size()) - 1));
+                    if (used[pi]) throw py::value_error(w + "['params']: parameter " + std::to_string(pi) + " is used by two nodes");
+                    used[pi] = true;
+                    node_params.push_back(params[pi].get());
+                }
+                py::object fwd = item(nd, "forward", w), bwd = item(nd, "backward", w);
+                if (!PyCallable_Check(fwd.ptr()) || !PyCallable_Check(bwd.ptr()))
+                    throw py::type_error(w + ": 'forward' and 'backward' must be callables");
+                node = std::make_unique<PythonNode<T>>(shape, out_size, fwd, bwd, std::move(node_params),
+                                                       py::str(nd.contains("name") ? nd["name"] : py::str("python node")).cast<std::string>());
             } else {
-                throw py::value_error(w + "['kind']: expected one of dense, activation, dropout, got '" + kind + "'");
+                throw py::value_error(w + "['kind']: expected one of dense, activation, dropout, python, got '" + kind + "'");
             }
             node->activity_l1 = real_item(nd, "activity_l1", w, 0.0);
             node->activity_l2 = real_item(nd, "activity_l2", w, 0.0);

@@ -201,15 +201,23 @@ void TrainPlan<T>::run(const DataSet<T>& data, const RunRequest& req, RunResult&
                                                                    : StepStatus::update_not_finite;
     };
 
-    for (index_t s = 0; s < steps; ++s) {
-        const StepStatus status = step(s, true);
-        result.status[s] = static_cast<std::int8_t>(status);
-        if (status == StepStatus::update_not_finite) {
-            restore();
-            for (index_t r = 0; r < s; ++r) step(r, false);
+    try {
+        for (index_t s = 0; s < steps; ++s) {
+            const StepStatus status = step(s, true);
+            result.status[s] = static_cast<std::int8_t>(status);
+            if (status == StepStatus::update_not_finite) {
+                restore();
+                for (index_t r = 0; r < s; ++r) step(r, false);
+            }
+            if (status != StepStatus::applied) break;
+            result.done = s + 1;
         }
-        if (status != StepStatus::applied) break;
-        result.done = s + 1;
+    } catch (...) {
+        // A node that calls out (a Python layer) raised: leave the state as it
+        // was before the call, so that the caller's step count stays true.
+        if (update) restore();
+        result.done = 0;
+        throw;
     }
 }
 

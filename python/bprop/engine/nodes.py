@@ -224,7 +224,30 @@ class DropoutNode(Node):
         return self._spec("dropout", rate=self.rate, seed=self.seed)
 
 
-class TapeNode(Node):
+class _PythonSegment(Node):
+    """A node computed in Python.  In a core plan it is a "python" node: the
+    core calls :meth:`forward`/:meth:`backward` back (taking the GIL) and runs
+    the rest of the step itself."""
+
+    core_kind = "python"
+
+    def core_spec(self, index_of):
+        from .. import ops
+
+        def forward(x, n, training, counter):
+            return self.forward(ops, np.array(x), n, StepContext(training, counter))
+
+        def backward(dy, n, need_dx):
+            dx = self.backward(ops, np.array(dy), n, need_dx)
+            return dx, [self.grads.get(v) for v in self.params]
+
+        return {"kind": "python", "rows_per_sample": 1, "cols": self.in_size,
+                "out_size": self.out_size, "params": [index_of[v] for v in self.params],
+                "forward": forward, "backward": backward,
+                "name": "layer %r" % getattr(self.layer, "name", "?")}
+
+
+class TapeNode(_PythonSegment):
     """A layer without kernels: its ``call`` runs on Tensors under a GradientTape,
     and the tape gives the input and weight gradients (the plan's Python segment)."""
 
@@ -257,7 +280,7 @@ class TapeNode(Node):
         return np.ascontiguousarray(np.asarray(grads[0]), dtype=self.dtype).reshape(n, self.in_size)
 
 
-class LegacyNode(Node):
+class LegacyNode(_PythonSegment):
     """A layer subclass written against bprop's older API: ``forward(x, training)``
     and ``backward(dy, need_dx)`` with its gradients in ``layer.grads``."""
 

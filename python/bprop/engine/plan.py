@@ -16,12 +16,15 @@ or evaluate plan feeds the loss the logits instead (the stable fused path);
 the metrics then see the probabilities, computed from the logits.
 
 The decision: a plan runs in the core when the model's backend is
-``bprop.ops`` and every node, the loss, every metric and the optimizer
-declare core kernels (``Node.core_kind``, ``Loss._plan_kind``,
-``Metric._core_kind``, ``Optimizer._core_spec``).  Otherwise the same plan
-runs op by op (:class:`~bprop.engine.op_executor.OpExecutor`): through
-``bprop.reference`` on the NumPy backend (the oracle), through ``bprop.ops``
-kernel by kernel otherwise, a user's layer through the GradientTape.
+``bprop.ops`` and the loss, every metric and the optimizer declare core
+kernels (``Loss._plan_kind``, ``Metric._core_kind``,
+``Optimizer._core_spec``).  A node with kernels runs in the core; a user's
+layer is a "python" node of the core plan (the core calls it back, and it
+runs through the GradientTape), so the rest of the step stays in the core.
+Otherwise the same plan runs op by op
+(:class:`~bprop.engine.op_executor.OpExecutor`): through
+``bprop.reference`` on the NumPy backend (the oracle), through
+``bprop.ops`` kernel by kernel for a user's metric or optimizer.
 """
 from __future__ import annotations
 

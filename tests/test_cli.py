@@ -173,17 +173,17 @@ def _foreign(tmp_path):
 
 ERROR_CASES = [
     (["train", "--data", "cifar99"], "unknown data set and no such file or directory"),
-    (["train", "--epochs", "0"], "argument --epochs: expected a positive integer, got 0"),
+    (["train", "--epochs", "0"], r"argument --epochs: expected an integer in \[1, 1000000\], got 0"),
     (["train", "--epochs", "many"], "argument --epochs: expected a positive integer, got 'many'"),
-    (["train", "--batch-size", "-3"], "argument --batch-size: expected a positive integer"),
+    (["train", "--batch-size", "-3"], r"argument --batch-size: expected an integer in \[1, 1048576\], got -3"),
     (["train", "--learning-rate", "-1"], "argument --learning-rate: expected a positive finite"),
-    (["train", "--hidden", "64,x"], "argument --hidden: expected comma-separated positive"),
+    (["train", "--hidden", "64,x"], r"argument --hidden: expected comma-separated layer sizes in \[1, 65536\]"),
     (["train", "--validation-split", "1.5"], r"argument --validation-split: expected a number in \[0, 1\)"),
     (["train", "--optimizer", "adamax"], "argument --optimizer: invalid choice: 'adamax'"),
     (["train", "--activation", "swish"], "argument --activation: invalid choice: 'swish'"),
     (["train", "--threads", "0"], "argument --threads: expected a positive integer, got 0"),
-    (["train", "--output", "{tmp}/no/dir/m.npz"], "--output .*directory .* does not exist"),
-    (["train", "--plot", "{tmp}/no/dir/c.png"], "--plot .*directory .* does not exist"),
+    (["train", "--output", "{tmp}/no/dir/m.npz"], "--output: .*directory .* does not exist"),
+    (["train", "--plot", "{tmp}/no/dir/c.png"], "--plot: .*directory .* does not exist"),
     (["train", "--data", "{tmp}/bad.npz"], "the .npz lacks y_test"),
     (["evaluate", "{tmp}/missing.npz"], "MODEL .*missing.npz: no such file"),
     (["evaluate", "{foreign}"], "not a readable bprop file"),
@@ -317,12 +317,82 @@ def test_train_numpy_backend_matches_core(tmp_path, capsys):
     assert lines[0] == lines[1]
 
 
-def test_bench_finds_the_checkout_harness():
-    from bprop.cli._bench import harness_root
+def test_bench_finds_the_checkout_harness(tmp_path, monkeypatch):
+    """The harness is found next to python/bprop in a checkout, and never from
+    an installed package (a benchmarks/ folder beside site-packages is not it)."""
+    from bprop.cli import _bench
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    has_harness = os.path.isfile(os.path.join(root, "benchmarks", "__main__.py"))
-    import bprop
+    def layout(*parts, harness):
+        root = tmp_path.joinpath(*parts[:-4])
+        module = tmp_path.joinpath(*parts)
+        module.parent.mkdir(parents=True)
+        module.write_text("")
+        if harness:
+            (root / "benchmarks").mkdir()
+            (root / "benchmarks" / "__main__.py").write_text("")
+        return str(root), str(module)
 
-    in_checkout = os.path.dirname(os.path.abspath(bprop.__file__)) == os.path.join(root, "python", "bprop")
-    assert harness_root() == (root if has_harness and in_checkout else None)
+    root, module = layout("checkout", "python", "bprop", "cli", "_bench.py", harness=True)
+    monkeypatch.setattr(_bench, "__file__", module)
+    assert _bench.harness_root() == root
+    _, module = layout("bare", "python", "bprop", "cli", "_bench.py", harness=False)
+    monkeypatch.setattr(_bench, "__file__", module)
+    assert _bench.harness_root() is None
+    _, module = layout("venv", "site-packages", "bprop", "cli", "_bench.py", harness=True)
+    monkeypatch.setattr(_bench, "__file__", module)
+    assert _bench.harness_root() is None
+
+
+# ---------------------------------------------------------------- outputs and bounds (issue 12)
+@pytest.mark.parametrize("kind", ["chardev", "fifo", "directory", "empty"])
+def test_output_that_is_not_a_regular_file_is_refused_before_training(tmp_path, capsys, kind):
+    import stat
+
+    target = {"chardev": "/dev/null", "fifo": str(tmp_path / "pipe"), "directory": str(tmp_path),
+              "empty": ""}[kind]
+    if kind == "fifo":
+        os.mkfifo(target)
+    status, out, err = run_main(["train", "--epochs", 1, "--output", target], capsys)
+    assert status == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "--output" in err and "Training" not in out  # refused before any training
+    if kind == "chardev":
+        assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # not replaced by a file
+
+
+def test_output_through_a_symlink_writes_the_target(tmp_path, capsys):
+    target, link = tmp_path / "real.npz", tmp_path / "link.npz"
+    target.write_bytes(b"old")
+    os.symlink(target, link)
+    status, _, err = run_main(["train", "--epochs", 1, "--verbose", 0, "--output", link], capsys)
+    assert status == 0, err
+    assert os.path.islink(link) and target.read_bytes()[:2] == b"PK"
+
+
+def test_a_diverging_run_exits_non_zero_and_keeps_the_old_output(tmp_path, capsys):
+    out_file = tmp_path / "m.npz"
+    out_file.write_bytes(b"the previous model")
+    status, out, err = run_main(["train", "--optimizer", "sgd", "--learning-rate", "1e6",
+                                 "--epochs", 2, "--verbose", 0, "--output", out_file], capsys)
+    assert status == 2
+    assert "training diverged (epoch 1, batch" in err and "was not written" in err
+    assert "Test loss" not in out
+    assert out_file.read_bytes() == b"the previous model"
+
+
+@pytest.mark.parametrize("option,value,bound", [
+    ("--batch-size", "99999999999999999999", "[1, 1048576]"),
+    ("--hidden", "100000000", "[1, 65536]"),
+    ("--epochs", "10000000000", "[1, 1000000]"),
+])
+def test_huge_sizes_are_one_line_errors(capsys, option, value, bound):
+    status, _, err = run_main(["train", option, value], capsys)
+    assert status == 2 and err.count("\n") == 1 and bound in err and "Traceback" not in err
+
+
+def test_a_damaged_model_file_is_one_line_and_status_2(tmp_path, capsys, small_model):
+    data = bytearray(small_model.read_bytes())
+    data[len(data) // 2] ^= 0x10
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(bytes(data))
+    status, _, err = run_main(["evaluate", broken], capsys)
+    assert status == 2 and err.count("\n") == 1 and "broken.npz" in err

@@ -54,6 +54,16 @@ def _number_type(convert, accept, expected, out_of_range=None):
 
 
 _positive_int = _number_type(int, lambda v: v > 0, "a positive integer")
+# Upper bounds that keep a typo from asking for terabytes.
+MAX_BATCH_SIZE = 1 << 20
+MAX_HIDDEN_UNITS = 1 << 16
+MAX_EPOCHS = 1_000_000
+_batch_size = _number_type(int, lambda v: 0 < v <= MAX_BATCH_SIZE, "a positive integer",
+                           f"an integer in [1, {MAX_BATCH_SIZE}]")
+_epochs = _number_type(int, lambda v: 0 < v <= MAX_EPOCHS, "a positive integer",
+                       f"an integer in [1, {MAX_EPOCHS}]")
+_hidden_units = _number_type(int, lambda v: 0 < v <= MAX_HIDDEN_UNITS, "a positive integer",
+                             f"an integer in [1, {MAX_HIDDEN_UNITS}]")
 _positive_float = _number_type(float, lambda v: v > 0 and v != float("inf"),
                                "a positive number", "a positive finite number")
 _fraction = _number_type(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
@@ -67,11 +77,11 @@ def _hidden_sizes(text):
     sizes = []
     for part in text.split(","):
         try:
-            sizes.append(_positive_int(part.strip()))
+            sizes.append(_hidden_units(part.strip()))
         except argparse.ArgumentTypeError:
             raise argparse.ArgumentTypeError(
-                f"expected comma-separated positive layer sizes such as 64,64, got {text!r}"
-            ) from None
+                f"expected comma-separated layer sizes in [1, {MAX_HIDDEN_UNITS}] such as 64,64, "
+                f"got {text!r}") from None
     return sizes
 
 
@@ -95,9 +105,9 @@ def build_parser():
                        description="Train Flatten + Dense(h, activation) per hidden size + "
                        "Dense(classes, softmax) with sparse categorical cross-entropy.")
     _add_common(t)
-    t.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS,
+    t.add_argument("--epochs", type=_epochs, default=DEFAULT_EPOCHS,
                    help=f"training epochs (default {DEFAULT_EPOCHS})")
-    t.add_argument("--batch-size", type=_positive_int, default=32, help="default 32")
+    t.add_argument("--batch-size", type=_batch_size, default=32, help="default 32")
     t.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default adam")
     t.add_argument("--learning-rate", type=_positive_float, default=None,
                    help="default: the optimizer's Keras default (adam 0.001)")
@@ -119,7 +129,7 @@ def build_parser():
     e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a test set")
     e.add_argument("model", metavar="MODEL", help="a model file written by bprop train / model.save")
     _add_common(e)
-    e.add_argument("--batch-size", type=_positive_int, default=256, help="default 256")
+    e.add_argument("--batch-size", type=_batch_size, default=256, help="default 256")
 
     p = sub.add_parser("predict", help="predicted classes of the images in FILE")
     p.add_argument("model", metavar="MODEL", help="a model file written by bprop train / model.save")

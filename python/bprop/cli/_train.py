@@ -37,12 +37,14 @@ def _make_optimizer(name, learning_rate):
 
 
 def _check_writable_target(path, option):
-    """Fail before training, not after, when an output cannot be written."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise CLIError(f"{option} {path}: directory {directory} does not exist")
-    if os.path.isdir(path):
-        raise CLIError(f"{option} {path}: is a directory, expected a file name")
+    """Fail before training, not after, when an output cannot be written: a
+    device, a FIFO or a directory is refused (a symlink is written through)."""
+    from ..models.archive import check_output_path
+
+    try:
+        check_output_path(path, option)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def _plural(n, word):
@@ -84,6 +86,9 @@ def cmd_train(args):
                         validation_split=args.validation_split, verbose=args.verbose,
                         shuffle=True)
     seconds = time.perf_counter() - start
+    if model._nonfinite_stop is not None:
+        raise CLIError(f"training diverged ({model._nonfinite_stop}); try a smaller "
+                       f"--learning-rate; {args.output} was not written")
     print(f"Trained {_plural(len(history.epoch), 'epoch')} in {seconds:.1f} s", flush=True)
     logs = model.evaluate(data["x_test"], data["y_test"], batch_size=256, verbose=0,
                           return_dict=True)

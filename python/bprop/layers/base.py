@@ -20,9 +20,11 @@ the layer, so they are not for concurrent use.
 from __future__ import annotations
 
 import collections
+import contextlib
 import numbers
 import re
 import sys
+import threading
 
 import numpy as np
 
@@ -48,6 +50,47 @@ def kept_buffer(buffers, limit, tag, shape, dtype):
         buf = np.empty(shape, dtype=dtype)
         buffers[key] = buf
     return buf
+
+
+class _StoredWeights(threading.local):
+    """While loading a file: the stored arrays add_weight takes in turn."""
+
+    source = None
+
+
+_stored = _StoredWeights()
+
+
+@contextlib.contextmanager
+def weights_from(arrays, source):
+    """Layers built inside take their weights from ``arrays`` in order, checked
+    against the shape each asks for, instead of running an initializer: a
+    file whose architecture asks for a huge layer fails on the shapes before
+    anything is allocated.  ``source`` (a file name) goes into the errors."""
+    previous = _stored.source
+    _stored.source = (list(arrays), [0], source)
+    try:
+        yield
+        arrays_, used, _ = _stored.source
+        if used[0] != len(arrays_):
+            raise ValueError("%s: holds %d weights but the architecture has %d"
+                             % (source, len(arrays_), used[0]))
+    finally:
+        _stored.source = previous
+
+
+def _take_stored(shape, dtype, name):
+    arrays, used, source = _stored.source
+    if used[0] >= len(arrays):
+        raise ValueError("%s: the architecture asks for more weights than the %d stored "
+                         "(weight %r)" % (source, len(arrays), name))
+    value = np.asarray(arrays[used[0]])
+    if value.shape != tuple(shape) or value.dtype.kind != "f":
+        raise ValueError("%s: weight %d (%r) is stored as %s %s, the architecture asks for "
+                         "shape %s" % (source, used[0], name, value.dtype, value.shape,
+                                       tuple(shape)))
+    used[0] += 1
+    return value.astype(dtype, copy=False)
 
 
 def _call_with_training(layer, inputs, training):
@@ -206,9 +249,12 @@ class Layer:
     def add_weight(self, shape, initializer="glorot_uniform", name=None, trainable=True):
         """Create, register and return a Variable of ``shape`` in the layer's dtype."""
         init = _initializers.get(initializer)
-        value = init(tuple(shape), dtype=self._dtype)
-        var = Variable(value, dtype=self._dtype, trainable=trainable,
-                       name="%s/%s" % (self.name, name or "weight%d" % len(self._variables)))
+        label = "%s/%s" % (self.name, name or "weight%d" % len(self._variables))
+        if _stored.source is not None:
+            value = _take_stored(shape, self._dtype, label)
+        else:
+            value = init(tuple(shape), dtype=self._dtype)
+        var = Variable(value, dtype=self._dtype, trainable=trainable, name=label)
         self._variables.append(var)
         return var
 

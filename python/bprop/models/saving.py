@@ -3,25 +3,27 @@
 Format (version 1): an uncompressed NumPy ``.npz`` zip archive holding
 
 * ``bprop_header``   JSON (as uint8 bytes): ``{"magic": "bprop-model" or
-  "bprop-weights", "format_version": 1, "bprop_version": ...}``
+  "bprop-weights", "format_version": 1, "bprop_version": ..., "entries":
+  [the names of every other entry]}`` (a reader checks it found exactly those)
 * ``architecture``   JSON: the model's ``get_config()`` (models only)
 * ``compile``        JSON: optimizer / loss / metrics configs (when compiled)
 * ``weight_00000``.. the weights in ``model.weights`` order
 * ``optimizer_00000``.. ``optimizer.get_state()`` (iterations, then slots)
 
-Files are written to a temporary file in the destination directory and
-moved into place with ``os.replace``, so a crash never leaves a half-written
-file under the final name.  Reading uses ``allow_pickle=False``; a foreign,
-truncated or version-mismatched file raises ValueError naming the path.
+Files are written atomically and read without trust (``archive.py``): a
+foreign, truncated, damaged or version-mismatched file raises ValueError
+naming the path and what is wrong.  A model is rebuilt from the stored
+arrays (no random initialisation), each checked against the shape its
+layer's config asks for before anything is allocated.
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-import zipfile
 
 import numpy as np
+
+from .archive import check_output_path, read_archive, write_archive
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION"]
 
@@ -34,48 +36,37 @@ def _json_bytes(obj):
     return np.frombuffer(json.dumps(obj, sort_keys=True).encode("utf-8"), dtype=np.uint8)
 
 
-def _read_json(archive, key, path):
+def _read_json(archive, key, path, kind=dict):
     try:
-        return json.loads(archive[key].tobytes().decode("utf-8"))
+        value = json.loads(archive[key].tobytes().decode("utf-8"))
     except KeyError:
         raise ValueError("filepath: %r is not a complete bprop file (entry %r is missing)"
                          % (path, key)) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ValueError("filepath: %r has a corrupt %r entry (%s)" % (path, key, exc)) from None
+    if not isinstance(value, kind):
+        raise ValueError("filepath: %r has a corrupt %r entry (a %s, expected a %s)"
+                         % (path, key, type(value).__name__, kind.__name__))
+    return value
 
 
 def _check_path(filepath, overwrite):
     path = os.fspath(filepath)
     if not isinstance(path, str):
         path = os.fsdecode(path)
-    if os.path.isdir(path):
-        raise ValueError("filepath: %r is a directory, expected a file path" % path)
+    check_output_path(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError("filepath: %r exists and overwrite=False" % path)
     return path
 
 
-def _write_atomically(path, entries):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **entries)  # a file object: savez adds no ".npz" suffix
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _header(magic):
+def _with_header(magic, entries):
+    """``entries`` and the header naming them all (a reader checks it got each)."""
     from .. import __version__
 
-    return _json_bytes({"magic": magic, "format_version": FORMAT_VERSION,
-                        "bprop_version": __version__})
+    header = {"magic": magic, "format_version": FORMAT_VERSION, "bprop_version": __version__,
+              "entries": sorted(entries)}
+    return dict(entries, bprop_header=_json_bytes(header))
 
 
 def _weight_entries(model):
@@ -83,23 +74,9 @@ def _weight_entries(model):
 
 
 def _open(path, magic):
-    """Load the archive's arrays (eagerly, so truncation shows here) and check the header."""
+    """Load the archive's arrays (every byte checked) and check the header."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError("filepath: no such file %r" % (path,))
-    try:
-        # Our own file object: np.load leaks the handle it opens when the zip is bad.
-        with open(path, "rb") as f:
-            archive = np.load(f, allow_pickle=False)
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("a single .npy array, not a bprop archive")
-            try:
-                arrays = {key: archive[key] for key in archive.files}
-            finally:
-                archive.close()
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ValueError("filepath: %r is not a readable bprop file (foreign or truncated: %s)"
-                         % (path, exc)) from None
+    arrays = read_archive(path)
     header = _read_json(arrays, "bprop_header", path)
     if not isinstance(header, dict) or header.get("magic") not in (MODEL_MAGIC, WEIGHTS_MAGIC):
         raise ValueError("filepath: %r is not a bprop file (no bprop magic in its header)" % path)
@@ -107,17 +84,25 @@ def _open(path, magic):
     if version != FORMAT_VERSION:
         raise ValueError("filepath: %r has bprop format version %r; this bprop reads version %d"
                          % (path, version, FORMAT_VERSION))
+    listed = header.get("entries")  # (files of earlier bprop versions have no list)
+    if listed is not None and sorted(k for k in arrays if k != "bprop_header") != listed:
+        raise ValueError("filepath: %r is damaged: its entries are not those its header lists"
+                         % path)
     if magic == MODEL_MAGIC and header["magic"] != MODEL_MAGIC:
         raise ValueError("filepath: %r holds only weights (save_weights); load it with "
                          "model.load_weights() into a model of the same architecture" % path)
     return arrays
 
 
-def _weights_from(arrays, path):
-    keys = sorted(k for k in arrays if k.startswith("weight_"))
-    if [int(k[7:]) for k in keys] != list(range(len(keys))):
-        raise ValueError("filepath: %r has non-contiguous weight entries" % path)
+def _numbered(arrays, prefix, path):
+    keys = sorted(k for k in arrays if k.startswith(prefix))
+    if [k[len(prefix):] for k in keys] != ["%05d" % i for i in range(len(keys))]:
+        raise ValueError("filepath: %r has misnumbered %r entries" % (path, prefix))
     return [arrays[k] for k in keys]
+
+
+def _weights_from(arrays, path):
+    return _numbered(arrays, "weight_", path)
 
 
 # ------------------------------------------------------------------ public
@@ -127,8 +112,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     from .. import losses as _losses
     from .. import optimizers as _optimizers
 
-    entries = {"bprop_header": _header(MODEL_MAGIC),
-               "architecture": _json_bytes({"class_name": type(model).__name__,
+    entries = {"architecture": _json_bytes({"class_name": type(model).__name__,
                                             "config": model.get_config()})}
     entries.update(_weight_entries(model))
     if model.compiled:
@@ -142,32 +126,59 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         if include_optimizer:
             for i, arr in enumerate(model.optimizer.get_state()):
                 entries["optimizer_%05d" % i] = np.asarray(arr)  # keeps 0-d iterations 0-d
-    _write_atomically(path, entries)
+    write_archive(path, _with_header(MODEL_MAGIC, entries))
 
 
 def load_model(filepath, custom_objects=None, compile=True):
-    """Rebuild a model saved by ``model.save``: same architecture, weights and optimizer."""
+    """Rebuild a model saved by ``model.save``: same architecture, weights and optimizer.
+
+    Any damage to the file raises ValueError naming the file and what is
+    wrong; the layers are built from the stored arrays, each checked against
+    the shape its config asks for first (no initialisation, no allocation of
+    what the file merely declares).
+    """
     from .. import layers as _layers
+    from ..layers.base import weights_from
 
     path = os.fspath(filepath)
     arrays = _open(path, MODEL_MAGIC)
     arch = _read_json(arrays, "architecture", path)
+    weights = _weights_from(arrays, path)
     try:
-        model = _layers.deserialize(arch, custom_objects)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError("filepath: %r has an architecture this bprop cannot rebuild (%s)"
-                         % (path, exc)) from None
-    _set_weights(model, _weights_from(arrays, path), path)
+        with weights_from(weights, "filepath: %r" % path):
+            model = _layers.deserialize(arch, custom_objects)
+            if weights and not getattr(model, "built", False):
+                raise ValueError("filepath: %r holds weights but no input shape to build the "
+                                 "model" % path)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
+            RecursionError, MemoryError) as exc:
+        message = str(exc)
+        if path not in message:
+            message = "filepath: %r has an architecture this bprop cannot rebuild (%s: %s)" % (
+                path, type(exc).__name__, exc)
+        raise ValueError(message) from None
+    _set_weights(model, weights, path)
     if compile and "compile" in arrays:
-        cfg = _read_json(arrays, "compile", path)
-        model.compile(optimizer=cfg["optimizer"], loss=cfg["loss"], metrics=cfg["metrics"])
-        opt_keys = sorted(k for k in arrays if k.startswith("optimizer_"))
-        if opt_keys:
-            state = [arrays[k] for k in opt_keys]
+        _compile_from(model, arrays, path)
+    return model
+
+
+def _compile_from(model, arrays, path):
+    cfg = _read_json(arrays, "compile", path)
+    state = _numbered(arrays, "optimizer_", path)
+    try:
+        metrics = cfg["metrics"]
+        if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+            raise TypeError("metrics: expected a list of names, got %r" % (metrics,))
+        model.compile(optimizer=cfg["optimizer"], loss=cfg["loss"], metrics=metrics)
+        if state:
             if len(state) > 1:
                 model.optimizer.build(model.trainable_variables)
             model.optimizer.set_state(state)
-    return model
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        raise ValueError("filepath: %r has a compile configuration or optimizer state this "
+                         "bprop cannot restore (%s: %s)" % (path, type(exc).__name__, exc)
+                         ) from None
 
 
 def _set_weights(model, weights, path):
@@ -176,16 +187,14 @@ def _set_weights(model, weights, path):
                          % path)
     try:
         model.set_weights(weights)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise ValueError("filepath: %r does not match this model (%s)" % (path, exc)) from None
 
 
 def save_weights(model, filepath, overwrite=True):
     """Write only the weights of ``model`` (with the bprop header) to one file."""
     path = _check_path(filepath, overwrite)
-    entries = {"bprop_header": _header(WEIGHTS_MAGIC)}
-    entries.update(_weight_entries(model))
-    _write_atomically(path, entries)
+    write_archive(path, _with_header(WEIGHTS_MAGIC, _weight_entries(model)))
 
 
 def load_weights(model, filepath):

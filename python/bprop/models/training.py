@@ -192,6 +192,7 @@ class TrainingMixin:
             print("Epoch %d/%d, batch %d: %s, terminating training (TerminateOnNaN); the "
                   "weights are those before this batch" % (epoch + 1, epochs, step, what))
             self.stop_training = True
+            self._nonfinite_stop = "epoch %d, batch %d: %s" % (epoch + 1, step, what)
         else:
             print("Epoch %d/%d, batch %d: %s, batch skipped (no update); training goes on "
                   "(terminate_on_nan=False)" % (epoch + 1, epochs, step, what))
@@ -251,6 +252,7 @@ class TrainingMixin:
         params = {"verbose": verbose, "epochs": epochs, "steps": len(bounds)}
         dispatch = _CallbackDispatch(cbs, self, params)
         self.stop_training = False
+        self._nonfinite_stop = None  # what stopped training, when a step was not finite
         data = self._train_plan().data(x, y, sw)
         chunker = _Chunker(any(_needs_batch_hooks(cb, _TRAIN_HOOKS) for cb in user))
         dispatch.on_train_begin({})

@@ -144,3 +144,53 @@ def isa(request):
         yield active
     finally:
         ops.set_isa(previous)
+
+
+# ---------------------------------------------------------------- the copy under test
+def stale_installed_files(source, installed):
+    """Python files of the package source ``source`` that the installed copy
+    ``installed`` lacks or holds in another version."""
+    import hashlib
+    import os
+
+    if not os.path.isdir(source) or os.path.samefile(source, installed):
+        return []  # not a checkout, or an editable install of it
+
+    def digest(path):
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    stale = []
+    for folder, _, files in os.walk(source):
+        for name in files:
+            if not name.endswith((".py", ".pyi")):
+                continue
+            src = os.path.join(folder, name)
+            rel = os.path.relpath(src, source)
+            dst = os.path.join(installed, rel)
+            if not os.path.isfile(dst) or digest(dst) != digest(src):
+                stale.append(rel)
+    return sorted(stale)
+
+
+def pytest_sessionstart(session):
+    # The suite tests the installed copy (site-packages): make sure it is
+    # this checkout's, or every result would be about older code.
+    import os
+
+    import bprop
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    stale = stale_installed_files(os.path.join(root, "python", "bprop"),
+                                  os.path.dirname(os.path.abspath(bprop.__file__)))
+    if stale:
+        pytest.exit("the installed bprop differs from python/bprop (%d files: %s): reinstall "
+                    "it (pip install .) before running the tests"
+                    % (len(stale), ", ".join(stale[:5]) + (" ..." if len(stale) > 5 else "")),
+                    returncode=4)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: a long test (the benchmark harness, long fuzzing); the README's test "
+                   "command leaves them out (-m 'not slow'), .ci/run runs them")

@@ -24,6 +24,9 @@ if REPO not in sys.path:  # benchmarks/ is a top-level package of the checkout, 
 from benchmarks import (bench_forms, bench_gemm, bench_memory, bench_ops, bench_training, report,  # noqa: E402
                         run, timing)
 
+# The harness, not the library: long, so outside the README's quick test run.
+pytestmark = pytest.mark.slow
+
 
 class FakeClock:
     """A clock that only moves when a timed function says how long it 'ran'."""

@@ -152,3 +152,19 @@ def test_fit_before_compile_and_structure_errors(data):
         bprop.layers.Dropout(1)
     with pytest.raises(TypeError, match="Dense: unrecognized keyword arguments \\['unit'\\]"):
         Dense(3, unit=4)
+
+
+def test_evaluate_on_no_rows_is_a_value_error(model, data):
+    x, y = data
+    with pytest.raises(ValueError, match="x: expected at least one sample to evaluate, got 0"):
+        model.evaluate(x[:0], y[:0], verbose=0)
+
+
+@pytest.mark.parametrize("batch_size", [2 ** 63, 2 ** 63 - 1, 10 ** 30])
+def test_a_batch_size_beyond_the_data_is_one_batch(model, data, batch_size):
+    """Keras clamps the batch to the data; 2**63 used to raise a pybind RuntimeError."""
+    x, y = data
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    assert model.optimizer.iterations == 1
+    assert model.evaluate(x, y, batch_size=batch_size, verbose=0)[0] > 0
+    assert model.predict(x, batch_size=batch_size, verbose=0).shape == (len(x), 3)

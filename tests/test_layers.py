@@ -274,3 +274,14 @@ def test_nested_sequential_is_a_layer():
     assert [type(l).__name__ for l in clone.layers] == ["Sequential", "Dense"]
     clone.set_weights(model.get_weights())
     np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_trainable_weights_of_a_model_are_its_trainable_variables():
+    """Issue 13's silent bug: Sequential.trainable_weights was [] (the base
+    class's property bound to Layer's own), so a custom loop trained nothing."""
+    model = bprop.Sequential([Dense(2, input_shape=(3,)), Dense(1)])
+    assert model.trainable_weights == model.trainable_variables
+    assert len(model.trainable_weights) == 4 and model.non_trainable_weights == []
+    model.layers[0].trainable = False
+    assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+    assert model.non_trainable_weights == model.non_trainable_variables

@@ -217,8 +217,15 @@ class Layer:
             return list(self._variables)
         return [v for v in self._variables if not v.trainable]
 
-    trainable_weights = trainable_variables
-    non_trainable_weights = non_trainable_variables
+    # Keras' other names; properties that look the attribute up on the instance,
+    # so a subclass (Sequential) that overrides trainable_variables is followed.
+    @property
+    def trainable_weights(self):
+        return self.trainable_variables
+
+    @property
+    def non_trainable_weights(self):
+        return self.non_trainable_variables
 
     @property
     def variables(self):

@@ -118,6 +118,16 @@ inline py::array c_contiguous(const py::array& a) {
     return contiguous_copy(a);
 }
 
+// ``a`` converted to a C-contiguous, aligned array of T (cast, or copied when
+// misaligned: the core reads T*).  ``a`` must be an array already.
+template <typename T>
+py::array typed_array(const py::array& a) {
+    py::array out = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(a);
+    if (!out) throw std::bad_alloc();  // ensure() returns null only when the copy failed
+    if (!element_addressable(out)) out = contiguous_copy(out);
+    return out;
+}
+
 // A 2-D operand for GEMM: any element strides are fine (transposed, sliced,
 // reversed views need no copy); only odd byte strides are copied.
 template <typename T>

@@ -79,8 +79,14 @@ private:
     }
 
     void copy_result(py::handle obj, index_t n, index_t size, T* dst, const char* what) const {
-        auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(obj);
-        if (!a || static_cast<index_t>(a.size()) != n * size)
+        py::array base = py::array::ensure(obj);
+        if (!base) {
+            PyErr_Clear();
+            throw std::runtime_error(name_ + ": " + what + " gave " +
+                                     py::str(py::type::handle_of(obj)).cast<std::string>() + ", expected an array");
+        }
+        py::array a = typed_array<T>(base);
+        if (static_cast<index_t>(a.size()) != n * size)
             throw std::runtime_error(name_ + ": " + what + " gave " + py::str(py::type::handle_of(obj)).cast<std::string>() +
                                      " of the wrong size (expected " + std::to_string(n * size) + " values)");
         std::memcpy(dst, a.data(), sizeof(T) * static_cast<std::size_t>(n * size));

@@ -26,8 +26,7 @@ py::array row_weights(py::handle obj, index_t rows) {
     const char kind = w.dtype().kind();
     if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
         throw py::type_error("sample_weight: expected real numbers, got " + dtype_str(w));
-    w = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(w);
-    if (!w) throw std::bad_alloc();
+    w = typed_array<double>(w);
     if (w.ndim() != 1 || w.shape(0) != rows)
         throw py::value_error("sample_weight: expected shape (" + std::to_string(rows) +
                               ",) (one weight per row), got " + shape_str(w));
@@ -72,8 +71,7 @@ Operands rowwise(py::handle z_obj, const char* z_name, py::handle l_obj, py::han
         if (l.ndim() != 1 || l.shape(0) != o.rows)
             throw py::value_error("labels: expected integer class indices of shape (" + std::to_string(o.rows) +
                                   ",) for " + z_name + " " + shape_str(o.pred) + ", got shape " + shape_str(l));
-        l = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(l);
-        if (!l) throw std::bad_alloc();  // ensure() returns null only when the copy failed
+        l = typed_array<std::int64_t>(l);
         const auto* lp = static_cast<const std::int64_t*>(l.data());
         const index_t bad = bprop::first_label_out_of_range(lp, o.rows, o.cols);
         if (bad >= 0)

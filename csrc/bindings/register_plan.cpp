@@ -186,8 +186,7 @@ public:
         if (train) {
             if (!has_optimizer_) throw py::value_error("train: this plan has no optimizer (a predict plan)");
             lrs = as_array(lrs_obj, "lrs");
-            lrs = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(lrs);
-            if (!lrs) throw std::bad_alloc();
+            lrs = typed_array<double>(lrs);
             if (lrs.ndim() != 1 || lrs.shape(0) != steps)
                 throw py::value_error("lrs: expected " + std::to_string(steps) + " learning rates (one per step of " +
                                       std::to_string(batch) + " of the " + std::to_string(total) + " rows), got shape " +
@@ -309,8 +308,7 @@ private:
             py::array l = as_array(labels_obj, "labels");
             if (l.dtype().kind() != 'i' && l.dtype().kind() != 'u')
                 throw py::type_error("labels: expected integer class indices, got " + dtype_str(l));
-            l = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(l);
-            if (!l) throw std::bad_alloc();
+            l = typed_array<std::int64_t>(l);
             if (samples(l, "labels", label_size_) != d.n)
                 throw py::value_error("labels: expected " + std::to_string(d.n) + " samples (as x), got shape " + shape_str(l));
             d.labels = l;
@@ -326,8 +324,7 @@ private:
             throw py::value_error("targets: this plan's loss takes labels, got dense targets");
         }
         if (!weight_obj.is_none()) {
-            py::array w = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(as_array(weight_obj, "sample_weight"));
-            if (!w) throw std::bad_alloc();
+            py::array w = typed_array<double>(as_array(weight_obj, "sample_weight"));
             if (w.ndim() != 1 || w.shape(0) != d.n)
                 throw py::value_error("sample_weight: expected shape (" + std::to_string(d.n) + ",), got " + shape_str(w));
             d.weight = w;
@@ -341,8 +338,7 @@ private:
         if (rows.dtype().kind() != 'i' && rows.dtype().kind() != 'u')
             throw py::type_error("rows: expected integer row indices, got " + dtype_str(rows));
         if (rows.ndim() != 1) throw py::value_error("rows: expected a 1-D array, got shape " + shape_str(rows));
-        rows = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(rows);
-        if (!rows) throw std::bad_alloc();
+        rows = typed_array<std::int64_t>(rows);
         const auto* rp = static_cast<const std::int64_t*>(rows.data());
         for (py::ssize_t i = 0; i < rows.shape(0); ++i)
             if (rp[i] < 0 || rp[i] >= n)

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../core/plan/collective.hpp"
 #include "../core/plan/node.hpp"
 #include "checks.hpp"
 
@@ -56,7 +57,7 @@ public:
         for (std::size_t i = 0; i < params_.size(); ++i) {
             bprop::plan::Param<T>* p = params_[i];
             if (!p->trainable) continue;
-            copy_result(grads[i], 1, p->size, p->grad.data(), "a weight gradient");
+            copy_result(grads[i], 1, p->size, p->grad, "a weight gradient");
         }
         if (!need_dx) return nullptr;
         copy_result(r[0], n, this->in.size(), dx_.data(), "backward");
@@ -96,6 +97,25 @@ private:
     std::vector<bprop::plan::Param<T>*> params_;
     std::string name_;
     bprop::plan::Buffer<T> y_, dx_;
+};
+
+// The reduction of a data-parallel step: a Python callable (bprop.distributed,
+// over mpi4py) given a writable view of the plan's flat buffer to sum in
+// place across the processes.
+template <typename T>
+class PythonCollective final : public bprop::plan::Collective<T> {
+public:
+    explicit PythonCollective(py::handle allreduce) : allreduce_(allreduce) {}
+
+    void allreduce_sum(T* data, index_t count) override {
+        py::gil_scoped_acquire gil;
+        py::capsule none(data, [](void*) {});
+        py::array_t<T> view({static_cast<py::ssize_t>(count)}, data, none);
+        allreduce_(view);
+    }
+
+private:
+    py::handle allreduce_;  // borrowed for the run
 };
 
 }  // namespace bprop_py

@@ -174,13 +174,44 @@ public:
 
     py::tuple run(py::handle x, py::handle labels, py::handle targets, py::handle sample_weight, py::handle rows,
                   py::handle batch_obj, py::handle lrs_obj, py::handle iterations_obj, py::handle counter_obj,
-                  py::handle offset_obj, bool train) {
+                  py::handle offset_obj, bool train, py::handle step_rows_obj, py::handle step_offsets_obj,
+                  py::handle step_global_obj, py::handle allreduce) {
         Data d = data(x, labels, targets, sample_weight);
         py::array r = row_indices(rows, d.n);
         const index_t total = r.shape(0);
         const index_t batch = static_cast<index_t>(int_item(batch_obj, "batch_size", 1));
-        const index_t steps = (total + batch - 1) / batch;
         const auto* rp = static_cast<const std::int64_t*>(r.data());
+        // Data-parallel slices: all three per-step arrays, or none.
+        const bool sliced = !step_rows_obj.is_none();
+        py::array step_rows, step_offsets, step_global;
+        index_t steps = total == 0 ? 0 : (total - 1) / batch + 1;  // (no overflow for a huge batch)
+        if (sliced) {
+            step_rows = step_array(step_rows_obj, "step_rows", -1);
+            steps = step_rows.shape(0);
+            step_offsets = step_array(step_offsets_obj, "step_offsets", steps);
+            step_global = step_array(step_global_obj, "step_global_rows", steps);
+            const auto* sr = static_cast<const std::int64_t*>(step_rows.data());
+            const auto* so = static_cast<const std::int64_t*>(step_offsets.data());
+            const auto* sg = static_cast<const std::int64_t*>(step_global.data());
+            long long sum = 0;
+            const long long limit = 1LL << 40;
+            for (index_t s = 0; s < steps; ++s) {
+                if (sr[s] < 0 || so[s] < 0 || sg[s] < 1 || sr[s] > limit || so[s] > limit || sg[s] > limit ||
+                    so[s] + sr[s] > sg[s])
+                    throw py::value_error("step_rows, step_offsets, step_global_rows: step " + std::to_string(s) +
+                                          " takes rows [" + std::to_string(so[s]) + ", " + std::to_string(so[s] + sr[s]) +
+                                          ") of a global batch of " + std::to_string(sg[s]));
+                sum += sr[s];
+            }
+            if (sum != total)
+                throw py::value_error("step_rows: expected counts adding up to the " + std::to_string(total) +
+                                      " rows, got " + std::to_string(sum));
+            if (!train) throw py::value_error("step_rows: slices are for data-parallel training (train=True)");
+        } else if (!step_offsets_obj.is_none() || !step_global_obj.is_none()) {
+            throw py::value_error("step_offsets, step_global_rows: given without step_rows");
+        }
+        if (!allreduce.is_none() && (!sliced || !PyCallable_Check(allreduce.ptr())))
+            throw py::value_error("allreduce: expected a callable, with step_rows (data-parallel training)");
         check_labels(d, rp, total);
         py::array lrs;
         if (train) {
@@ -199,6 +230,12 @@ public:
         req.rows = rp;
         req.total = total;
         req.batch = batch;
+        if (sliced) {
+            req.step_rows = static_cast<const std::int64_t*>(step_rows.data());
+            req.step_offsets = static_cast<const std::int64_t*>(step_offsets.data());
+            req.step_global_rows = static_cast<const std::int64_t*>(step_global.data());
+            req.steps = steps;
+        }
         req.lrs = train ? static_cast<const double*>(lrs.data()) : nullptr;
         req.iterations = int_item(iterations_obj, "iterations", 0, std::numeric_limits<long long>::max() / 2);
         req.dropout_counter = static_cast<std::uint64_t>(int_item(counter_obj, "dropout_counter", 0));
@@ -216,6 +253,13 @@ public:
         dispatch(dtype_, [&](auto tag) {
             using T = decltype(tag);
             const bp::DataSet<T> ds = dataset<T>(d);
+            PythonCollective<T> collective(allreduce);
+            // The reduction belongs to this call only.
+            struct Unset {
+                bp::TrainPlan<T>& plan;
+                ~Unset() { plan.set_collective(nullptr); }
+            } unset{plan<T>()};
+            if (!allreduce.is_none()) plan<T>().set_collective(&collective);
             py::gil_scoped_release nogil;
             plan<T>().run(ds, req, res);
             return 0;
@@ -263,7 +307,7 @@ public:
                     continue;
                 }
                 py::array_t<T> g(param_shapes_[i]);
-                std::memcpy(g.mutable_data(), p.grad.data(), sizeof(T) * static_cast<std::size_t>(p.size));
+                std::memcpy(g.mutable_data(), p.grad, sizeof(T) * static_cast<std::size_t>(p.size));
                 grads.append(g);
             }
             return 0;
@@ -290,6 +334,20 @@ private:
         index_t n;
         bool weighted = false;  // (a default py::array is an empty array, not null)
     };
+
+    // An int64 array of `steps` entries (any length when steps < 0).
+    static py::array step_array(py::handle obj, const char* name, index_t steps) {
+        if (obj.is_none()) throw py::value_error(std::string(name) + ": required with step_rows");
+        py::array a = as_array(obj, name);
+        if (a.dtype().kind() != 'i' && a.dtype().kind() != 'u')
+            throw py::type_error(std::string(name) + ": expected integers, got " + dtype_str(a));
+        a = typed_array<std::int64_t>(a);
+        if (a.ndim() != 1 || (steps >= 0 && a.shape(0) != steps))
+            throw py::value_error(std::string(name) + ": expected a 1-D array" +
+                                  (steps >= 0 ? " of " + std::to_string(steps) + " steps" : std::string()) +
+                                  ", got shape " + shape_str(a));
+        return a;
+    }
 
     index_t samples(const py::array& a, const char* name, index_t per) const {
         if (a.ndim() < 1) throw py::value_error(std::string(name) + ": expected an array of samples, got a scalar");
@@ -550,11 +608,17 @@ void register_plan(py::module_& m) {
         .def("run", &PlanHandle::run, py::arg("x"), py::arg("labels"), py::arg("targets"), py::arg("sample_weight"),
              py::arg("rows"), py::arg("batch_size"), py::arg("lrs") = none, py::arg("iterations") = 0,
              py::arg("dropout_counter") = 0, py::arg("row_offset") = 0, py::arg("train") = true,
+             py::arg("step_rows") = none, py::arg("step_offsets") = none, py::arg("step_global_rows") = none,
+             py::arg("allreduce") = none,
              "run(x, labels, targets, sample_weight, rows, batch_size, lrs=None, iterations=0,\n"
-             "    dropout_counter=0, row_offset=0, train=True) -> (losses, metric_sums, metric_counts, status, done)\n\n"
+             "    dropout_counter=0, row_offset=0, train=True, step_rows=None, step_offsets=None,\n"
+             "    step_global_rows=None, allreduce=None) -> (losses, metric_sums, metric_counts, status, done)\n\n"
              "Steps over x[rows] in batches of batch_size: training (lrs[s] for step s, the optimizer's\n"
              "count `iterations` before the first) or evaluation (train=False).  status[s]: 0 applied,\n"
-             "1 loss not finite, 2 update not finite (undone); training stops at the first such step.")
+             "1 loss not finite, 2 update not finite (undone); training stops at the first such step.\n"
+             "Data-parallel training: step s takes the next step_rows[s] rows, which start at row\n"
+             "step_offsets[s] of a global batch of step_global_rows[s]; allreduce(buffer) sums the\n"
+             "flat buffer of gradients, loss and metric sums across the processes, in place.")
         .def("predict", &PlanHandle::predict, py::arg("x"), py::arg("batch_size"), py::arg("out") = none,
              "predict(x, batch_size, out=None) -> (n, output size) outputs, in batches")
         .def("gradients", &PlanHandle::gradients, py::arg("x"), py::arg("labels"), py::arg("targets"),

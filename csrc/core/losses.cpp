@@ -31,6 +31,12 @@ inline index_t rows_per_chunk(index_t cols) {
     return std::max<index_t>(1, kElementwiseChunk / std::max<index_t>(cols, 1));
 }
 
+// The rows the mean divides by.
+template <typename T>
+inline index_t mean_rows(const LossBatch<T>& b) {
+    return b.mean_rows > 0 ? b.mean_rows : b.rows;
+}
+
 template <typename T>
 inline double weight_of(const LossBatch<T>& b, index_t r) {
     return b.weight == nullptr ? 1.0 : b.weight[r];
@@ -61,7 +67,7 @@ double elementwise_value(const LossBatch<T>& b, E&& e) {
             return s;
         });
     }
-    return total / static_cast<double>(n);
+    return total / static_cast<double>(mean_rows(b) * b.cols);
 }
 
 // grad[i] = g(i) * (factor w_r / (rows cols)), the scale in g's own type
@@ -69,8 +75,8 @@ double elementwise_value(const LossBatch<T>& b, E&& e) {
 template <typename T, typename G>
 void elementwise_grad(const LossBatch<T>& b, T* grad, double factor, G&& g) {
     using R = decltype(g(index_t{0}));
-    const index_t n = b.rows * b.cols;
-    const double inv_n = 1.0 / static_cast<double>(n > 0 ? n : 1);
+    const index_t n = b.rows * b.cols, mean_n = mean_rows(b) * b.cols;
+    const double inv_n = 1.0 / static_cast<double>(mean_n > 0 ? mean_n : 1);
     if (b.weight == nullptr) {
         const R scale = R(factor * inv_n);
         parallel_chunks(n, kElementwiseChunk, [&](index_t, index_t lo, index_t hi) {
@@ -97,7 +103,7 @@ double rowwise_value(const LossBatch<T>& b, F&& row_loss) {
         }
         return s;
     });
-    return total / static_cast<double>(b.rows);
+    return total / static_cast<double>(mean_rows(b));
 }
 
 // log(sum(exp(x - max))) + max, in double for accuracy of the loss value.
@@ -176,7 +182,7 @@ double softmax_xent(const LossBatch<T>& b) {
 
 template <typename T>
 void softmax_xent_backward(const LossBatch<T>& b, T* grad) {
-    const double inv_rows = 1.0 / static_cast<double>(b.rows > 0 ? b.rows : 1);
+    const double inv_rows = 1.0 / static_cast<double>(mean_rows(b) > 0 ? mean_rows(b) : 1);
     const T inv_n = T(inv_rows);
     parallel_rows(b.rows, b.cols, [&](index_t r) {
         const T scale = b.weight == nullptr ? inv_n : T(b.weight[r] * inv_rows);
@@ -211,7 +217,7 @@ double prob_xent(const LossBatch<T>& b) {
 
 template <typename T>
 void prob_xent_backward(const LossBatch<T>& b, T* grad) {
-    const double inv_rows = 1.0 / static_cast<double>(b.rows > 0 ? b.rows : 1);
+    const double inv_rows = 1.0 / static_cast<double>(mean_rows(b) > 0 ? mean_rows(b) : 1);
     parallel_rows(b.rows, b.cols, [&](index_t r) {
         const T* p = b.pred + r * b.cols;
         T* g = grad + r * b.cols;

@@ -27,6 +27,9 @@ struct LossBatch {
     const std::int64_t* labels;    // class indices (rows), validated; or null
     const T* target;               // rows x cols targets; or null (then labels is set)
     const double* weight;          // per-row weights, or null (all 1)
+    // The rows the mean is over (0: `rows`).  A process of a data-parallel
+    // job sets the global batch's rows: its part of the global mean.
+    index_t mean_rows = 0;
 };
 
 // Index of the first label outside [0, classes), or -1 when all are valid.

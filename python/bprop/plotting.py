@@ -109,7 +109,9 @@ def plot_history(history, path=None, title=None):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    if path is not None:
+    from . import distributed
+
+    if path is not None and distributed.is_root():  # in a job, rank 0 writes the file
         path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):

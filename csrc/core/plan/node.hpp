@@ -41,7 +41,9 @@ private:
 };
 
 // One model variable.  `value` and `slots` belong to the caller (a
-// bprop.Variable and the optimizer's slot arrays); `grad` to the plan.
+// bprop.Variable and the optimizer's slot arrays); `grad` is the plan's, a
+// part of one flat buffer holding every trainable parameter's gradient (so
+// a data-parallel job sums them all in one reduction).
 template <typename T>
 struct Param {
     T* value = nullptr;
@@ -49,7 +51,7 @@ struct Param {
     bool trainable = true;
     double l1 = 0.0, l2 = 0.0;          // the weight regularizer (Keras L1L2)
     T* slots[3] = {nullptr, nullptr, nullptr};
-    Buffer<T> grad;
+    T* grad = nullptr;
 };
 
 // What one step tells its nodes.

@@ -42,8 +42,8 @@ template <typename T>
 const T* DenseNode<T>::backward(const T* dy, index_t n, bool need_dx) {
     const index_t rows = n * this->in.rows_per_sample, k = this->in.cols, m = this->out.cols;
     const T* saved = act_ == Act::linear ? nullptr : (act_ == Act::gelu ? z_.data() : y_.data());
-    T* dw = kernel_->trainable ? kernel_->grad.data() : nullptr;
-    T* db = bias_ != nullptr && bias_->trainable ? bias_->grad.data() : nullptr;
+    T* dw = kernel_->trainable ? kernel_->grad : nullptr;
+    T* db = bias_ != nullptr && bias_->trainable ? bias_->grad : nullptr;
     T* dx = need_dx ? dx_.data() : nullptr;
     dense_backward<T>(rows, k, m, dy, MatrixRef<const T>{x_, k, 1}, MatrixRef<const T>{kernel_->value, m, 1},
                       saved, act_, dx, dw, db);

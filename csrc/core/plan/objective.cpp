@@ -19,8 +19,9 @@ void Objective<T>::reserve(index_t n) {
 
 template <typename T>
 double Objective<T>::loss(const T* y, index_t n, const Targets<T>& t, const double* row_weights,
-                          bool want_grad) {
-    const LossBatch<T> b{y, n * out_.rows_per_sample, out_.cols, t.labels, t.dense, row_weights};
+                          bool want_grad, index_t mean_rows) {
+    LossBatch<T> b{y, n * out_.rows_per_sample, out_.cols, t.labels, t.dense, row_weights};
+    b.mean_rows = mean_rows * out_.rows_per_sample;
     T* g = want_grad ? grad_.data() : nullptr;
     switch (loss_) {
         case LossKind::none:

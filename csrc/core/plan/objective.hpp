@@ -38,8 +38,10 @@ public:
     bool has_loss() const { return loss_ != LossKind::none; }
     std::size_t metric_count() const { return metrics_.size(); }
     // The loss of output `y` for n samples; with `want_grad` its gradient
-    // goes to grad().  row_weights: one per output row, or null.
-    double loss(const T* y, index_t n, const Targets<T>& t, const double* row_weights, bool want_grad);
+    // goes to grad().  row_weights: one per output row, or null.  mean_rows:
+    // the samples the mean is over (0: n; a data-parallel step: the global batch).
+    double loss(const T* y, index_t n, const Targets<T>& t, const double* row_weights, bool want_grad,
+                index_t mean_rows = 0);
     T* grad() { return grad_.data(); }
     // Adds each metric's per-row sum and row count for this batch.
     void metrics(const T* y, index_t n, const Targets<T>& t, double* sums, double* counts);

@@ -21,6 +21,14 @@ TrainPlan<T>::TrainPlan(index_t input_size, index_t label_size, std::vector<std:
       optimizer_(optimizer) {
     for (auto& p : params_)
         if (p->trainable) trainable_.push_back(p.get());
+    // One flat buffer: every trainable gradient, then a tail for the loss and
+    // the metrics' sums and counts (what a data-parallel step reduces).
+    for (Param<T>* p : trainable_) grad_count_ += p->size;
+    T* flat = flat_.reserve(grad_count_ + 1 + 2 * static_cast<index_t>(objective_->metric_count()));
+    for (Param<T>* p : trainable_) {
+        p->grad = flat;
+        flat += p->size;
+    }
     outputs_.assign(nodes_.size(), nullptr);
     first_trainable_node_ = static_cast<index_t>(nodes_.size());
     for (std::size_t i = 0; i < nodes_.size(); ++i)
@@ -41,7 +49,6 @@ void TrainPlan<T>::reserve(index_t n) {
     weight_buf_.reserve(n * out_rows);
     for (auto& node : nodes_) node->reserve(n);
     objective_->reserve(n);
-    for (Param<T>* p : trainable_) p->grad.reserve(p->size);
     reserved_ = n;
 }
 
@@ -103,10 +110,20 @@ const T* TrainPlan<T>::forward(const T* x, index_t n, const StepContext& ctx, do
 }
 
 template <typename T>
-double TrainPlan<T>::objective(const T* y, const Batch& b, index_t n, bool want_grad, double penalty) {
-    double loss = objective_->loss(y, n, b.targets, b.row_weights, want_grad);
+double TrainPlan<T>::weight_penalty() const {
     // Keras adds the layers' regularization losses (of every weight, frozen or
     // not) to the loss it reports and differentiates.
+    double penalty = 0.0;
+    for (auto& p : params_)
+        if (p->l1 != 0.0 || p->l2 != 0.0) penalty += l1_l2_penalty(p->value, p->size, p->l1, p->l2);
+    return penalty;
+}
+
+template <typename T>
+double TrainPlan<T>::objective(const T* y, const Batch& b, index_t n, bool want_grad, double penalty,
+                               index_t mean_rows) {
+    const double loss = objective_->loss(y, n, b.targets, b.row_weights, want_grad, mean_rows);
+    if (collective_ != nullptr) return loss + penalty;  // the weights' part is added after the reduction
     for (auto& p : params_)
         if (p->l1 != 0.0 || p->l2 != 0.0) penalty += l1_l2_penalty(p->value, p->size, p->l1, p->l2);
     return loss + penalty;
@@ -124,7 +141,6 @@ void TrainPlan<T>::backward(index_t n) {
         // scratch of this step, so the next node up may add into it.
         dy = const_cast<T*>(node.backward(dy, n, i > first_trainable_node_));
     }
-    add_regularizer_grads(trainable_);
 }
 
 template <typename T>
@@ -159,7 +175,18 @@ void TrainPlan<T>::restore() {
 
 template <typename T>
 void TrainPlan<T>::run(const DataSet<T>& data, const RunRequest& req, RunResult& result) {
-    const index_t steps = req.batch > 0 ? (req.total + req.batch - 1) / req.batch : 0;
+    // The steps: uniform batches of `rows`, or the given data-parallel slices.
+    const bool sliced = req.step_rows != nullptr;
+    const index_t steps = sliced ? req.steps
+                                 : (req.total > 0 && req.batch > 0 ? (req.total - 1) / req.batch + 1 : 0);
+    std::vector<index_t> start(static_cast<std::size_t>(steps) + 1, 0);
+    index_t widest = 1;
+    for (index_t s = 0; s < steps; ++s) {
+        const index_t n = sliced ? static_cast<index_t>(req.step_rows[s])
+                                 : std::min(req.batch, req.total - s * req.batch);
+        start[static_cast<std::size_t>(s) + 1] = start[static_cast<std::size_t>(s)] + n;
+        widest = std::max(widest, n);
+    }
     const std::size_t metrics = objective_->metric_count();
     for (index_t s = 0; s < steps; ++s) {
         result.losses[s] = std::nan("");
@@ -168,34 +195,45 @@ void TrainPlan<T>::run(const DataSet<T>& data, const RunRequest& req, RunResult&
             result.metric_sums[s * metrics + m] = result.metric_counts[s * metrics + m] = 0.0;
     }
     result.done = 0;
-    reserve(std::min(req.batch, std::max<index_t>(req.total, 1)));
+    reserve(widest);
     const bool train = req.mode == RunMode::train;
     const bool update = train && !trainable_.empty();
+    const bool parallel = train && collective_ != nullptr;
     if (update) snapshot();
 
     // One step: s indexes the batch, `record` whether its results are kept
     // (not when replaying after an undone update).  Returns its status.
     auto step = [&](index_t s, bool record) {
-        const index_t begin = s * req.batch, n = std::min(req.batch, req.total - begin);
-        if (record && begin + n < req.total)
-            prefetch_rows(data.x, input_size_, req.rows + begin + n, std::min(req.batch, req.total - begin - n));
-        const Batch b = gather(data, req.rows + begin, n);
+        const index_t begin = start[static_cast<std::size_t>(s)];
+        const index_t n = start[static_cast<std::size_t>(s) + 1] - begin;
+        if (record && s + 1 < steps)
+            prefetch_rows(data.x, input_size_, req.rows + begin + n,
+                          start[static_cast<std::size_t>(s) + 2] - begin - n);
         StepContext ctx;
         ctx.training = train;
         ctx.dropout_counter = req.dropout_counter + static_cast<std::uint64_t>(s);
-        ctx.row_offset = req.row_offset;
+        ctx.row_offset = sliced ? static_cast<index_t>(req.step_offsets[s]) : req.row_offset;
+        double* sums = result.metric_sums + s * metrics;
+        double* counts = result.metric_counts + s * metrics;
+        if (parallel) {
+            const index_t global = static_cast<index_t>(req.step_global_rows[s]);
+            return parallel_step(data, req.rows + begin, n, global, ctx, record ? &result.losses[s] : nullptr,
+                                 record ? sums : nullptr, record ? counts : nullptr, req.lrs[s],
+                                 static_cast<double>(req.iterations + s + 1), update);
+        }
+        const Batch b = gather(data, req.rows + begin, n);
         double penalty = 0.0;
         const T* y = forward(b.x, n, ctx, penalty);
         const double loss = objective(y, b, n, train, penalty);
         if (record) {
             result.losses[s] = loss;
-            objective_->metrics(y, n, b.targets, result.metric_sums + s * metrics,
-                                result.metric_counts + s * metrics);
+            objective_->metrics(y, n, b.targets, sums, counts);
         }
         if (!train) return StepStatus::applied;
         if (!std::isfinite(loss)) return StepStatus::loss_not_finite;
         if (!update) return StepStatus::applied;
         backward(n);
+        add_regularizer_grads(trainable_);
         const double t = static_cast<double>(req.iterations + s + 1);
         return apply_update(optimizer_, trainable_, req.lrs[s], t) ? StepStatus::applied
                                                                    : StepStatus::update_not_finite;
@@ -219,6 +257,46 @@ void TrainPlan<T>::run(const DataSet<T>& data, const RunRequest& req, RunResult&
         result.done = 0;
         throw;
     }
+}
+
+template <typename T>
+StepStatus TrainPlan<T>::parallel_step(const DataSet<T>& data, const std::int64_t* rows, index_t n,
+                                       index_t global, const StepContext& ctx, double* loss_out,
+                                       double* sums_out, double* counts_out, double lr, double t,
+                                       bool update) {
+    const std::size_t metrics = objective_->metric_count();
+    T* tail = flat_.data() + grad_count_;
+    std::vector<double> sums(metrics, 0.0), counts(metrics, 0.0);
+    double part = 0.0;
+    if (n > 0) {
+        const Batch b = gather(data, rows, n);
+        double penalty = 0.0;
+        const T* y = forward(b.x, n, ctx, penalty);
+        part = objective(y, b, n, true, penalty, global);  // this slice's part of the global mean
+        objective_->metrics(y, n, b.targets, sums.data(), counts.data());
+        if (update) backward(n);
+    } else {  // an empty slice (more processes than rows): it adds nothing
+        std::fill(flat_.data(), tail, T(0));
+    }
+    tail[0] = static_cast<T>(part);
+    for (std::size_t m = 0; m < metrics; ++m) {
+        tail[1 + m] = static_cast<T>(sums[m]);
+        tail[1 + metrics + m] = static_cast<T>(counts[m]);
+    }
+    collective_->allreduce_sum(flat_.data(), grad_count_ + 1 + 2 * static_cast<index_t>(metrics));
+    // Every process now holds the global step: the same loss, the same gradient.
+    const double loss = static_cast<double>(tail[0]) + weight_penalty();
+    if (loss_out != nullptr) {
+        *loss_out = loss;
+        for (std::size_t m = 0; m < metrics; ++m) {
+            sums_out[m] = static_cast<double>(tail[1 + m]);
+            counts_out[m] = static_cast<double>(tail[1 + metrics + m]);
+        }
+    }
+    if (!std::isfinite(loss)) return StepStatus::loss_not_finite;
+    if (!update) return StepStatus::applied;
+    add_regularizer_grads(trainable_);
+    return apply_update(optimizer_, trainable_, lr, t) ? StepStatus::applied : StepStatus::update_not_finite;
 }
 
 template <typename T>
@@ -252,7 +330,10 @@ double TrainPlan<T>::gradients(const DataSet<T>& data, index_t n, bool training,
     double penalty = 0.0;
     const T* y = forward(b.x, n, ctx, penalty);
     const double loss = objective(y, b, n, true, penalty);
-    if (std::isfinite(loss)) backward(n);
+    if (std::isfinite(loss)) {
+        backward(n);
+        add_regularizer_grads(trainable_);
+    }
     return loss;
 }
 

@@ -13,12 +13,20 @@
 // the parameters and slots from the start of the call, restores it and
 // replays the call's earlier steps (every step is deterministic), so the
 // state is exactly that before the bad step.
+//
+// Data-parallel (a Collective given): each process runs the same steps on
+// its own slice of each global batch.  Its loss and its loss gradient are its
+// rows' part of the global mean (the loss kernels divide by the global
+// batch's rows); after backward one reduction sums every process's
+// gradients, loss and metric sums, so each process then holds the global
+// step and makes the same decisions (not finite: skip; the same update).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "collective.hpp"
 #include "node.hpp"
 #include "objective.hpp"
 #include "update.hpp"
@@ -43,6 +51,13 @@ struct RunRequest {
     const std::int64_t* rows = nullptr;   // the samples, in order; step s takes rows[s*batch, (s+1)*batch)
     index_t total = 0;
     index_t batch = 1;
+    // Data-parallel slices (all null otherwise): step s takes the next
+    // step_rows[s] of `rows`, which start at row step_offsets[s] of a global
+    // batch of step_global_rows[s] rows.
+    const std::int64_t* step_rows = nullptr;
+    const std::int64_t* step_offsets = nullptr;
+    const std::int64_t* step_global_rows = nullptr;
+    index_t steps = 0;                    // with step_rows: how many steps
     const double* lrs = nullptr;          // train: the learning rate of each step
     std::int64_t iterations = 0;          // train: the optimizer's count before the first step
     std::uint64_t dropout_counter = 0;    // of the first step (one more per step)
@@ -64,6 +79,9 @@ public:
     TrainPlan(index_t input_size, index_t label_size, std::vector<std::unique_ptr<Param<T>>> params,
               std::vector<std::unique_ptr<Node<T>>> nodes, std::unique_ptr<Objective<T>> objective,
               OptimizerSpec optimizer);
+
+    // The reduction of a data-parallel job (null: one process).  Not owned.
+    void set_collective(Collective<T>* collective) { collective_ = collective; }
 
     std::size_t metric_count() const { return objective_->metric_count(); }
     index_t output_size() const { return nodes_.empty() ? input_size_ : nodes_.back()->out.size(); }
@@ -87,8 +105,14 @@ private:
     void reserve(index_t n);
     Batch gather(const DataSet<T>& data, const std::int64_t* rows, index_t n);
     const T* forward(const T* x, index_t n, const StepContext& ctx, double& penalty);
-    double objective(const T* y, const Batch& b, index_t n, bool want_grad, double penalty);
+    double objective(const T* y, const Batch& b, index_t n, bool want_grad, double penalty,
+                     index_t mean_rows = 0);
+    double weight_penalty() const;
+    // The data's gradient into the parameters' grads (no regularizer).
     void backward(index_t n);
+    StepStatus parallel_step(const DataSet<T>& data, const std::int64_t* rows, index_t n, index_t global,
+                             const StepContext& ctx, double* loss_out, double* sums_out, double* counts_out,
+                             double lr, double t, bool update);
     void snapshot();
     void restore();
 
@@ -101,6 +125,9 @@ private:
     OptimizerSpec optimizer_;
     index_t first_trainable_node_;   // nodes before it need no backward
     index_t reserved_ = 0;
+    index_t grad_count_ = 0;         // the trainable parameters' gradients, then (data-parallel)
+    Buffer<T> flat_;                 // the loss, the metric sums and counts
+    Collective<T>* collective_ = nullptr;
     Buffer<T> x_buf_, target_buf_, saved_;
     Buffer<std::int64_t> label_buf_;
     Buffer<double> weight_buf_;

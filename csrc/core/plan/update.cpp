@@ -21,7 +21,7 @@ int OptimizerSpec::slots() const {
 template <typename T>
 void add_regularizer_grads(const std::vector<Param<T>*>& params) {
     for (Param<T>* p : params)
-        if (p->l1 != 0.0 || p->l2 != 0.0) l1_l2_grad(p->value, p->grad.data(), p->size, p->l1, p->l2);
+        if (p->l1 != 0.0 || p->l2 != 0.0) l1_l2_grad(p->value, p->grad, p->size, p->l1, p->l2);
 }
 
 namespace {
@@ -30,25 +30,25 @@ namespace {
 template <typename T>
 void clip(const OptimizerSpec& opt, const std::vector<Param<T>*>& params) {
     if (opt.clipvalue > 0.0) {
-        for (Param<T>* p : params) clip_by_value(p->grad.data(), p->size, opt.clipvalue);
+        for (Param<T>* p : params) clip_by_value(p->grad, p->size, opt.clipvalue);
     } else if (opt.clipnorm > 0.0) {
         for (Param<T>* p : params) {
-            const double norm = std::sqrt(sum_squares(p->grad.data(), p->size));
-            if (norm > opt.clipnorm) scale_in_place(p->grad.data(), p->size, opt.clipnorm / norm);
+            const double norm = std::sqrt(sum_squares(p->grad, p->size));
+            if (norm > opt.clipnorm) scale_in_place(p->grad, p->size, opt.clipnorm / norm);
         }
     } else if (opt.global_clipnorm > 0.0) {
         double total = 0.0;
-        for (Param<T>* p : params) total += sum_squares(p->grad.data(), p->size);
+        for (Param<T>* p : params) total += sum_squares(p->grad, p->size);
         const double norm = std::sqrt(total);
         if (norm > opt.global_clipnorm)
-            for (Param<T>* p : params) scale_in_place(p->grad.data(), p->size, opt.global_clipnorm / norm);
+            for (Param<T>* p : params) scale_in_place(p->grad, p->size, opt.global_clipnorm / norm);
     }
 }
 
 // Updates one parameter; returns whether it and its slots stayed finite.
 template <typename T>
 bool update_one(const OptimizerSpec& opt, Param<T>& p, double lr, double step) {
-    const T* g = p.grad.data();
+    const T* g = p.grad;
     switch (opt.kind) {
         case OptimizerKind::sgd:
             return sgd_update(p.value, g, p.slots[0], p.size, lr, opt.momentum, opt.nesterov);

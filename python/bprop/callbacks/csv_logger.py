@@ -38,6 +38,11 @@ class CSVLogger(Callback):
         self._write_header = True
 
     def on_train_begin(self, logs=None):
+        from .. import distributed
+
+        if not distributed.is_root():  # one file per job: rank 0 writes it
+            self.csv_file = None
+            return
         self._write_header = not (self.append and os.path.exists(self.filename)
                                   and os.path.getsize(self.filename) > 0)
         self.csv_file = open(self.filename, "a" if self.append else "w", newline="",
@@ -46,6 +51,8 @@ class CSVLogger(Callback):
         self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.csv_file is None:
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

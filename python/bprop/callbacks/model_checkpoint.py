@@ -72,6 +72,10 @@ class ModelCheckpoint(Callback):
                            % (self.filepath, ", ".join(sorted(fields)), e)) from None
 
     def _save(self, epoch, batch, logs):
+        from .. import distributed
+
+        if not distributed.is_root():  # in a job, rank 0 saves (and says so)
+            return
         logs = logs or {}
         path = self.format_path(epoch, batch, logs)
         if self.save_best_only:

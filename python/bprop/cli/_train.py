@@ -51,12 +51,32 @@ def _plural(n, word):
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _processes():
+    from .. import distributed
+
+    return "" if distributed.size() == 1 else f" in each of {distributed.size()} processes"
+
+
 def _print_test(logs, n):
     parts = [f"test {k}: {float(v):.4f}" for k, v in logs.items()]
     print(f"{' - '.join(parts)} ({n} test images)".capitalize(), flush=True)
 
 
 def cmd_train(args):
+    """Under ``mpiexec -n N`` the run is data-parallel (bprop.distributed): every
+    process trains, rank 0 prints and saves."""
+    import contextlib
+
+    from .. import distributed
+
+    distributed.init()
+    if distributed.is_root():
+        return _train(args)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        return _train(args)
+
+
+def _train(args):
     import bprop
 
     _check_writable_target(args.output, "--output")
@@ -80,7 +100,7 @@ def cmd_train(args):
           f"{len(x_train)} training and {len(data['x_test'])} test images of shape "
           f"{tuple(x_train.shape[1:])}, {data['num_classes']} classes; "
           f"{args.optimizer}, {_plural(args.epochs, 'epoch')}, batch size {args.batch_size}, "
-          f"{bprop.get_num_threads()} threads", flush=True)
+          f"{bprop.get_num_threads()} threads{_processes()}", flush=True)
     start = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                         validation_split=args.validation_split, verbose=args.verbose,

@@ -35,11 +35,14 @@ class CoreExecutor:
         self.plan = plan
         self.core = _core.TrainPlan(core_spec(plan))
 
-    def run(self, data, rows, batch, train, lrs, iterations, dropout_counter, row_offset):
+    def run(self, data, rows, batch, train, lrs, iterations, dropout_counter, row_offset,
+            parallel=None):
+        step_rows, step_offsets, step_global, allreduce = parallel or (None, None, None, None)
         losses, sums, counts, status, done = self.core.run(
             data.x, data.labels, data.targets, data.sample_weight, rows, batch, lrs=lrs,
             iterations=int(iterations), dropout_counter=int(dropout_counter),
-            row_offset=int(row_offset), train=train)
+            row_offset=int(row_offset), train=train, step_rows=step_rows,
+            step_offsets=step_offsets, step_global_rows=step_global, allreduce=allreduce)
         return RunResult(losses, sums, counts, status, done)
 
     def predict(self, x2, batch, out=None):

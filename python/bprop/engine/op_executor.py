@@ -40,7 +40,8 @@ class OpExecutor:
                 penalty += be.l1_l2_penalty(h, node.activity[0], node.activity[1])
         return h, penalty
 
-    def _objective(self, y, n, labels, targets, row_weights, want_grad, penalty):
+    def _objective(self, y, n, labels, targets, row_weights, want_grad, penalty,
+                   weight_penalties=True):
         plan = self.plan
         y2 = y.reshape(-1, plan.out_shape[-1] if plan.out_shape else 1)
         t = labels.reshape(-1) if labels is not None else targets.reshape(y2.shape)
@@ -50,13 +51,19 @@ class OpExecutor:
             if grad is None:
                 grad = self._grad_bufs[y2.shape] = np.empty(y2.shape, dtype=plan.dtype)
         loss = loss_value_and_grad(self.be, plan.loss_kind, y2, t, row_weights, grad)
-        for var in plan.params:
-            reg = plan.regularizers.get(var)
-            if reg is not None:
-                penalty += self.be.l1_l2_penalty(var.value, reg[0], reg[1])
+        if weight_penalties:
+            penalty = self._weight_penalty(penalty)
         return loss + penalty, y2, t, grad
 
-    def _backward(self, dy, n):
+    def _weight_penalty(self, penalty=0.0):
+        """``penalty`` plus every weight regularizer's, added in the core's order."""
+        for var in self.plan.params:
+            reg = self.plan.regularizers.get(var)
+            if reg is not None:
+                penalty += self.be.l1_l2_penalty(var.value, reg[0], reg[1])
+        return penalty
+
+    def _backward(self, dy, n, regularize=True):
         be, plan = self.be, self.plan
         dy = dy.reshape(n, -1)
         for i in range(len(plan.nodes) - 1, plan.first_trainable - 1, -1):
@@ -64,6 +71,11 @@ class OpExecutor:
             if node.activity != (0.0, 0.0):
                 be.l1_l2_grad(self._outputs[i], dy, node.activity[0], node.activity[1])
             dy = node.backward(be, dy, n, i > plan.first_trainable)
+        if regularize:
+            self._regularize()
+
+    def _regularize(self):
+        be, plan = self.be, self.plan
         for var in plan.trainable:
             reg = plan.regularizers.get(var)
             if reg is not None:
@@ -124,6 +136,52 @@ class OpExecutor:
         self._backward(grad, n)
         return STATUS_APPLIED if self._update(lr, step) else STATUS_UPDATE_NOT_FINITE
 
+    def _parallel_step(self, data, idx, global_rows, lr, step, ctx, allreduce, record=None):
+        """A data-parallel step: this slice's part of the global batch's mean, then
+        one reduction of the gradients, loss and metric sums (as the core plan)."""
+        plan = self.plan
+        n = idx.shape[0]
+        m = len(plan.metrics)
+        sums, counts = np.zeros(m), np.zeros(m)
+        grads = [self._grad_of(v) for v in plan.trainable]
+        part = 0.0
+        if n:
+            x, labels, targets, weights = self._batch(data, idx)
+            y, penalty = self._forward(x, n, ctx)
+            loss, y2, t, grad = self._objective(y, n, labels, targets, weights, True, 0.0,
+                                                weight_penalties=False)
+            scale = n / global_rows  # the local mean times n / N: its part of the global mean
+            part = loss * scale + penalty
+            grad *= grad.dtype.type(scale)
+            if plan.metrics:
+                preds = predictions(self.be, plan.predictions, y2)
+                y_true = labels.reshape(y2.shape[:-1]) if labels is not None else t
+                sums, counts = metric_sums(plan.metrics, y_true, preds)
+            if plan.trainable:
+                self._backward(grad, n, regularize=False)
+        else:
+            for g in grads:
+                g[...] = 0
+        flat = np.concatenate([g.reshape(-1) for g in grads]
+                              + [np.array([part], plan.dtype), sums.astype(plan.dtype),
+                                 counts.astype(plan.dtype)])
+        allreduce(flat)
+        pos = 0
+        for g in grads:
+            g.reshape(-1)[...] = flat[pos:pos + g.size]
+            pos += g.size
+        loss = float(flat[pos]) + self._weight_penalty()
+        if record is not None:
+            losses, all_sums, all_counts, s = record
+            losses[s] = loss
+            all_sums[s], all_counts[s] = flat[pos + 1:pos + 1 + m], flat[pos + 1 + m:]
+        if not math.isfinite(loss):
+            return STATUS_LOSS_NOT_FINITE
+        if not plan.trainable:
+            return STATUS_APPLIED
+        self._regularize()
+        return STATUS_APPLIED if self._update(lr, step) else STATUS_UPDATE_NOT_FINITE
+
     def _snapshot(self):
         plan = self.plan
         return [(v.value.copy(), [s.copy() for s in plan.slots[v]]) for v in plan.trainable]
@@ -134,10 +192,16 @@ class OpExecutor:
             for live, old in zip(self.plan.slots[var], slots):
                 live[...] = old
 
-    def run(self, data, rows, batch, train, lrs, iterations, dropout_counter, row_offset):
+    def run(self, data, rows, batch, train, lrs, iterations, dropout_counter, row_offset,
+            parallel=None):
         plan = self.plan
         total = rows.shape[0]
-        steps = -(-total // batch)
+        if parallel is not None:
+            step_rows, step_offsets, step_global, allreduce = parallel
+            starts = np.concatenate([[0], np.cumsum(step_rows)])
+            steps = len(step_rows)
+        else:
+            steps = -(-total // batch)
         m = len(plan.metrics)
         losses = np.full(steps, np.nan)
         sums = np.zeros((steps, m))
@@ -147,11 +211,16 @@ class OpExecutor:
         done = 0
 
         def step(s, record):
+            lr = None if lrs is None else float(lrs[s])
+            rec = (losses, sums, counts, s) if record else None
+            if parallel is not None:
+                idx = rows[starts[s]:starts[s + 1]]
+                ctx = StepContext(train, dropout_counter + s, int(step_offsets[s]))
+                return self._parallel_step(data, idx, int(step_global[s]), lr, iterations + s + 1,
+                                           ctx, allreduce, rec)
             idx = rows[s * batch:(s + 1) * batch]
             ctx = StepContext(train, dropout_counter + s, row_offset)
-            lr = None if lrs is None else float(lrs[s])
-            return self._step(data, idx, train, lr, iterations + s + 1, ctx,
-                              (losses, sums, counts, s) if record else None)
+            return self._step(data, idx, train, lr, iterations + s + 1, ctx, rec)
 
         for s in range(steps):
             status[s] = step(s, True)

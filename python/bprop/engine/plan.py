@@ -198,14 +198,18 @@ class StepPlan:
                         dtype=np.float64)
 
     # ------------------------------------------------------------------ running
-    def run(self, data, rows, batch_size, train, dropout_counter=0, row_offset=0):
+    def run(self, data, rows, batch_size, train, dropout_counter=0, row_offset=0, parallel=None):
         """Steps over ``data`` rows ``rows`` in batches; returns a :class:`RunResult`.
 
         Training reads the optimizer's iterations and schedule and advances
-        ``iterations`` by the steps applied.
+        ``iterations`` by the steps applied.  ``parallel``: a data-parallel
+        step's slices ``(step_rows, step_offsets, step_global_rows,
+        allreduce)`` (see bprop.models.data_parallel): step s takes the next
+        ``step_rows[s]`` of ``rows``, and ``allreduce(buffer)`` sums the step's
+        flat buffer of gradients, loss and metric sums over the processes.
         """
         rows = np.ascontiguousarray(rows, dtype=np.int64)
-        steps = -(-rows.shape[0] // batch_size)
+        steps = -(-rows.shape[0] // batch_size) if parallel is None else len(parallel[0])
         if train:
             if self.optimizer is None:
                 raise RuntimeError("plan: a %r plan cannot train" % self.purpose)
@@ -214,7 +218,7 @@ class StepPlan:
         else:
             lrs, iterations = None, 0
         result = self.executor.run(data, rows, batch_size, train, lrs, iterations,
-                                   dropout_counter, row_offset)
+                                   dropout_counter, row_offset, parallel)
         if train and self.trainable:
             self.optimizer.iterations = iterations + result.done
         return result

@@ -107,7 +107,13 @@ def _weights_from(arrays, path):
 
 # ------------------------------------------------------------------ public
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
-    """Write ``model`` (architecture, weights, compile config, optimizer state) to one file."""
+    """Write ``model`` (architecture, weights, compile config, optimizer state) to one file.
+
+    In a data-parallel job only rank 0 writes (every process holds the same model)."""
+    from .. import distributed
+
+    if not distributed.is_root():
+        return
     path = _check_path(filepath, overwrite)
     from .. import losses as _losses
     from .. import optimizers as _optimizers
@@ -192,7 +198,11 @@ def _set_weights(model, weights, path):
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Write only the weights of ``model`` (with the bprop header) to one file."""
+    """Write only the weights of ``model`` (with the bprop header) to one file (rank 0 of a job)."""
+    from .. import distributed
+
+    if not distributed.is_root():
+        return
     path = _check_path(filepath, overwrite)
     write_archive(path, _with_header(WEIGHTS_MAGIC, _weight_entries(model)))
 

@@ -22,8 +22,10 @@ import time
 import numpy as np
 
 from .. import utils as _utils
+from .. import distributed as _dist
 from ..engine.plan import STATUS_APPLIED, STATUS_LOSS_NOT_FINITE
 from . import data as _data
+from . import data_parallel as _parallel
 from .plan_cache import PlanCache
 from .progress import ProgressLogger, resolve_verbose
 
@@ -243,6 +245,12 @@ class TrainingMixin:
         batch_size = min(batch_size, n)
         bounds = _batch_bounds(n, batch_size)
 
+        job = _dist.job()
+        if job is not None:  # data-parallel: the same model, rank 0's state, rank 0 prints
+            verbose = verbose if job.rank == 0 else 0
+            _parallel.check_agreement(job, self, n, batch_size, epochs)
+            _parallel.share_random_state(job)  # before the plan draws Dropout's seeds
+            _parallel.broadcast_state(job, self, self._train_plan().trainable)
         self.history = History()
         user = _user_callbacks(callbacks)
         cbs = user + [self.history]
@@ -269,6 +277,8 @@ class TrainingMixin:
                                                  dispatch, progress=None)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             dispatch.on_epoch_end(epoch, epoch_logs)
+            if job is not None:  # a callback of any process may stop the job
+                self.stop_training = job.any(self.stop_training, "fit: end of an epoch")
             if self.stop_training:
                 break
         dispatch.on_train_end(epoch_logs)
@@ -285,13 +295,19 @@ class TrainingMixin:
             if chunker.per_step:
                 dispatch.on_train_batch_begin(step, {})
             rows = order[bounds[step][0]:bounds[step + k - 1][1]]
+            parallel = None
+            job = _dist.job()
+            if job is not None:  # this process's slice of each global batch
+                rows, counts, offsets, totals = _parallel.slices(order, bounds[step:step + k],
+                                                                 job.rank, job.size)
+                parallel = (counts, offsets, totals, job.allreduce_inplace)
             plan = self._train_plan()  # the same one, unless a callback changed the model
             start = time.perf_counter()
             with self._training_lock.writing():
                 # Dropout's masks count the optimizer's steps: a saved and
                 # loaded model (or every process of a job) draws the same.
                 res = plan.run(data, rows, batch_size, train=True,
-                               dropout_counter=self.optimizer.iterations)
+                               dropout_counter=self.optimizer.iterations, parallel=parallel)
             attempted = min(k, res.done + 1)
             chunker.record(attempted, time.perf_counter() - start)
             losses, status = res.losses.tolist(), res.status.tolist()

@@ -39,6 +39,11 @@ def get(identifier):
     """An optimizer from a name, an instance or a config dict (Keras defaults for names)."""
     if isinstance(identifier, Optimizer):
         return identifier
+    inner = getattr(identifier, "_wrapped_optimizer", None)
+    if isinstance(inner, Optimizer):
+        # bprop.distributed.DistributedOptimizer: fit's compiled step already
+        # averages over the processes, so it trains with the optimizer inside.
+        return inner
     if isinstance(identifier, str):
         cls = _registry.class_for_name(identifier, lambda name: _BY_NAME.get(name.lower()),
                                        "optimizer", lambda: sorted(_BY_NAME))

@@ -424,7 +424,7 @@ class Optimizer:
 
     # ------------------------------------------------------------ config
     def get_config(self):
-        lr = self._learning_rate
+        lr = getattr(self._learning_rate, "_serialize_as", self._learning_rate)  # (a warm-up)
         if isinstance(lr, schedules.LearningRateSchedule):
             lr = schedules.serialize(lr)
         return {"name": self.name, "learning_rate": lr, "clipnorm": self.clipnorm,

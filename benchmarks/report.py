@@ -144,6 +144,32 @@ def forms_table(rows: Sequence[Dict]) -> str:
     return markdown_table(headers, body)
 
 
+def distributed_table(section: Dict) -> str:
+    """Measured step and Allreduce times per model and process count (weak scaling)."""
+    cores = section.get("cores")
+    headers = ["model", "processes", "batch per process", "ms/step", "Allreduce us (floats)",
+               "efficiency t(1)/t(n)", "note"]
+    body = [[r["model"], r["ranks"], r["batch_per_rank"], _fmt(1e3 * r["step_s"], 3),
+             "-" if r["ranks"] == 1 else "%s (%d)" % (_fmt(1e6 * r["allreduce_s"], 0),
+                                                    r["allreduce_floats"]),
+             "-" if r.get("efficiency") is None else "%.0f%%" % (100 * r["efficiency"]),
+             "oversubscribed: %d processes on %s cores" % (r["ranks"], cores)
+             if r.get("oversubscribed") else ""] for r in section["rows"]]
+    return markdown_table(headers, body)
+
+
+def distributed_prediction_table(section: Dict) -> str:
+    """The ring-Allreduce model's expected weak-scaling efficiency beyond the machine."""
+    ranks = sorted({n for r in section["predicted"] for n in r["efficiency"]}, key=int)
+    headers = ["model", "network", "alpha us", "GB/s", "ms/step alone"] + [
+        "%s processes" % n for n in ranks]
+    body = [[r["model"], r["network"], _fmt(1e6 * r["alpha_s"], 1), _fmt(r["bandwidth"] / 1e9),
+             _fmt(1e3 * r["step_1_s"], 3)] + ["%.0f%%" % (100 * r["efficiency"][n])
+                                               for n in ranks]
+            for r in section["predicted"]]
+    return markdown_table(headers, body)
+
+
 def meta_lines(meta: Dict) -> List[str]:
     """A few lines naming the machine, the build and the command."""
     out = []
@@ -316,6 +342,16 @@ def to_markdown(results: Dict) -> str:
         rows = results.get(key)
         if rows:
             parts += ["", f"### {title}", "", fmt(rows)]
+    dist = results.get("distributed")
+    if dist and dist.get("skipped"):
+        parts += ["", "### Data-parallel training over MPI", "", f"Skipped: {dist['skipped']}"]
+    elif dist:
+        parts += ["", "### Data-parallel training over MPI (weak scaling: each process keeps "
+                      "its batch; one thread per process)", "", distributed_table(dist), "",
+                  "Expected efficiency t(1) / (t(1) + ring Allreduce(n)), the Allreduce "
+                  "2(n-1) alpha + 2(n-1)/n bytes/bandwidth; one node: alpha and bandwidth "
+                  "fitted to the 2-process Allreduce times above:", "",
+                  distributed_prediction_table(dist)]
     return "\n".join(parts) + "\n"
 
 

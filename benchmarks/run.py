@@ -8,7 +8,7 @@ matplotlib is installed.
 Options:
   --quick            fewer sizes and repeats, training on a fraction of an
                      epoch (extrapolated): under 2 minutes on 2 cores
-  --only LIST        comma-separated subset of gemm,ops,training,forms,memory
+  --only LIST        comma-separated subset of gemm,ops,training,forms,memory,distributed
   --threads LIST     thread counts, e.g. 1,2 (default) or 1,2,4,8,16
   --json PATH        where to write the JSON results
   --plot PATH        where to write the PNG chart
@@ -30,11 +30,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import (  # noqa: E402
-    bench_forms, bench_gemm, bench_memory, bench_ops, bench_training, report,
+    bench_distributed, bench_forms, bench_gemm, bench_memory, bench_ops, bench_training,
+    report,
 )
 from benchmarks.timing import import_torch, numpy_thread_control  # noqa: E402
 
-SECTIONS = ("gemm", "ops", "training", "forms", "memory")
+SECTIONS = ("gemm", "ops", "training", "forms", "memory", "distributed")
 
 
 @dataclass
@@ -96,7 +97,8 @@ def build_parser():
                    help="fewer sizes and repeats, training on a fraction of an epoch "
                         "(extrapolated); under 2 minutes on 2 cores")
     p.add_argument("--only", type=_sections, default=list(SECTIONS),
-                   help="comma-separated subset of gemm,ops,training,forms,memory (default: all)")
+                   help="comma-separated subset of gemm,ops,training,forms,memory,distributed "
+                        "(default: all)")
     p.add_argument("--threads", type=lambda s: _int_list(s, "--threads"), default=[1, 2],
                    help="comma-separated thread counts (default: 1,2)")
     p.add_argument("--json", metavar="PATH", default=None,
@@ -194,7 +196,7 @@ def _cpu_name():
 
 def run_benchmarks(cfg: Config, log=None) -> Dict:
     """Run the configured sections; returns ``{"meta", "gemm", "ops", "training", "forms",
-    "memory"}``."""
+    "memory", "distributed"}``."""
     results = {"meta": collect_meta(cfg)}
     t_start = time.perf_counter()
     section_s = results["meta"]["section_seconds"] = {}
@@ -231,6 +233,14 @@ def run_benchmarks(cfg: Config, log=None) -> Dict:
         t0 = time.perf_counter()
         results["memory"] = bench_memory.run(epochs=5, synthetic=cfg.synthetic, log=log)
         section_s["memory"] = time.perf_counter() - t0
+    if "distributed" in cfg.sections:
+        t0 = time.perf_counter()
+        models = tuple(bench_distributed.MODELS)
+        models = models[:1] if cfg.quick else models
+        results["distributed"] = bench_distributed.run(
+            models=models, ranks=(1, 2) if cfg.quick else bench_distributed.RANKS,
+            synthetic=cfg.synthetic, log=log)
+        section_s["distributed"] = time.perf_counter() - t0
     results["meta"]["elapsed_s"] = time.perf_counter() - t_start
     results["meta"]["load_average_end"] = _load_average()
     return results

@@ -350,7 +350,7 @@ def test_make_config_quick_and_options():
 
 @pytest.mark.parametrize("argv, words", [
     (["--only", "gemm,bogus"],
-     "--only takes a comma-separated subset of gemm,ops,training,forms,memory"),
+     "--only takes a comma-separated subset of gemm,ops,training,forms,memory,distributed"),
     (["--threads", "0"], "--threads must be integers >= 1, got '0'"),
     (["--threads", "two"], "--threads must be comma-separated integers, got 'two'"),
     (["--gemm-shapes", "1x2"], "'MxKxN' or 'S', got '1x2'"),
@@ -466,3 +466,42 @@ def test_forms_child_times_epochs_and_the_report_compares_them():
     assert "### The seed MLP in each form" in md and "x1.38" in md
     assert ("within x1.25 of the first form (0.400 s/epoch) in 2/3 forms; slowest rmsprop x1.38"
             in md)
+
+
+# --------------------------------------------------------------------------- distributed (issue 15)
+def test_ring_allreduce_model_closed_form():
+    from benchmarks import bench_distributed as bd
+
+    assert bd.ring_allreduce_s(1, 1e6, 1e-5, 1e9) == 0.0
+    # 4 processes: 6 messages of latency, 2 * 3/4 of the bytes over the link
+    assert bd.ring_allreduce_s(4, 1e6, 1e-5, 1e9) == pytest.approx(6e-5 + 1.5e-3, rel=1e-12)
+    assert bd.parameter_count((64, 64)) == 784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10 == 55050
+    alpha, bw = bd.fit_alpha_bandwidth([(1e5, 2 * 3e-5 + 1e5 / 2e9), (1e6, 2 * 3e-5 + 1e6 / 2e9)])
+    assert alpha == pytest.approx(3e-5, rel=1e-9) and bw == pytest.approx(2e9, rel=1e-9)
+    # a negative intercept (noise) puts all of the time on the bandwidth
+    assert bd.fit_alpha_bandwidth([(1e5, 1e-4), (1e6, 1.2e-3)]) == (0.0, pytest.approx(1.1e6 / 1.3e-3))
+
+
+def test_distributed_prediction_and_report_from_measured_rows():
+    from benchmarks import bench_distributed as bd
+
+    rows = [{"model": "784-64-64-10", "ranks": 1, "batch_per_rank": 32, "step_s": 2e-4,
+             "allreduce_s": 0.0, "allreduce_floats": 55054, "efficiency": 1.0},
+            {"model": "784-64-64-10", "ranks": 2, "batch_per_rank": 32, "step_s": 3e-4,
+             "allreduce_s": 1e-4, "allreduce_floats": 55054, "efficiency": 2 / 3},
+            {"model": "784-64-64-10", "ranks": 4, "batch_per_rank": 32, "step_s": 8e-4,
+             "allreduce_s": 5e-4, "allreduce_floats": 55054, "efficiency": 0.25,
+             "oversubscribed": True}]
+    predicted = bd.predict(rows)
+    assert [p["network"] for p in predicted] == ["one node (fitted)", "10 GbE", "25 GbE"]
+    one_node = predicted[0]
+    # one 2-process point: no latency, bandwidth = bytes / time
+    assert one_node["alpha_s"] == 0.0
+    assert one_node["bandwidth"] == pytest.approx(4 * 55054 / 1e-4)
+    expected_16 = 2e-4 / (2e-4 + 2 * 15 / 16 * 4 * 55054 / one_node["bandwidth"])
+    assert one_node["efficiency"][16] == pytest.approx(expected_16)
+    md = report.to_markdown({"meta": {}, "distributed": {"rows": rows, "predicted": predicted,
+                                                         "cores": 2}})
+    assert "| 784-64-64-10 |         2 |                32 |   0.300 | 100 (55054)" in md
+    assert "oversubscribed: 4 processes on 2 cores" in md
+    assert "| 784-64-64-10 | 10 GbE" in md

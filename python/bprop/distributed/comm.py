@@ -29,6 +29,10 @@ _GOODBYE_TAG = 7
 # leaving process may have finished its part of it just before leaving.
 _GOODBYE_GRACE_S = 2.0
 _FORWARD_GRACE_S = 0.3
+# How a collective waits (see Job._wait).
+_SPIN_S = 0.002
+_YIELD_UNTIL_S = 0.02
+_MAX_NAP_S = 0.001
 
 # Environment variables a process started by mpiexec has (MPICH/Hydra, Open MPI, PMIx, Slurm).
 _LAUNCH_VARS = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS",
@@ -54,6 +58,9 @@ class Job:
         self.local_rank = local.Get_rank()
         self.local_size = local.Get_size()
         local.Free()
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+            else (os.cpu_count() or 1)
+        self.spin_s = _SPIN_S if self.local_size <= cores else 0.0
         self.timeout = float(timeout)
         self._goodbyes = comm.Dup()  # apart from the collectives' traffic
         self._previous_hook = sys.excepthook
@@ -81,28 +88,45 @@ class Job:
 
     def _wait(self, request, what):
         """Wait for a non-blocking request, aborting the job past the timeout or
-        soon after another process's program ended."""
-        deadline = time.monotonic() + self.timeout
-        spins = 0
+        soon after another process's program ended.
+
+        A step's Allreduce usually completes within microseconds of the last
+        process arriving, so the wait polls without sleeping for a while
+        (``self.spin_s``: a sleep costs a timer tick, more than the step),
+        then yields the core, then sleeps in growing naps.  With more
+        processes than cores on a node the spin is skipped: it would take
+        the core from a process that still computes."""
+        start = time.monotonic()
+        deadline = start + self.timeout
+        polls = 0
+        nap = 0.0
         left = None
         while True:
             done, value = request.test()
             if done:
                 return value
-            spins += 1
-            if spins > 200:  # past a short spin, yield the core to the others
-                time.sleep(min(0.001, 1e-6 * spins))
-                now = time.monotonic()
-                if left is not None and now > left[1]:
-                    self.abort("%s waits for rank %d, whose program has ended (it took another "
-                               "path)" % (what, left[0]))
-                if now > deadline:
-                    self.abort("%s waited more than %g s for the other processes (one failed, "
-                               "hangs or took another path)" % (what, self.timeout))
-                if left is None:
-                    rank = self._who_left()
-                    if rank is not None:
-                        left = (rank, now + _GOODBYE_GRACE_S)
+            polls += 1
+            if polls & 63:
+                continue
+            now = time.monotonic()
+            waited = now - start
+            if waited < self.spin_s:
+                continue
+            if waited < _YIELD_UNTIL_S:
+                time.sleep(0)  # let another runnable process have the core
+            else:
+                nap = min(_MAX_NAP_S, max(50e-6, 2 * nap))
+                time.sleep(nap)
+            if left is not None and now > left[1]:
+                self.abort("%s waits for rank %d, whose program has ended (it took another "
+                           "path)" % (what, left[0]))
+            if now > deadline:
+                self.abort("%s waited more than %g s for the other processes (one failed, "
+                           "hangs or took another path)" % (what, self.timeout))
+            if left is None:
+                rank = self._who_left()
+                if rank is not None:
+                    left = (rank, now + _GOODBYE_GRACE_S)
 
     def _who_left(self):
         """The rank of a process whose program has ended, or None."""

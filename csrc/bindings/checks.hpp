@@ -248,5 +248,7 @@ void register_info(py::module_& m);
 void register_dropout(py::module_& m);
 void register_regularizers(py::module_& m);
 void register_plan(py::module_& m);
+void register_conv(py::module_& m);
+void register_pool(py::module_& m);
 
 }  // namespace bprop_py

@@ -10,6 +10,8 @@ PYBIND11_MODULE(_core, m) {
     bprop_py::register_optimizers(m);
     bprop_py::register_dropout(m);
     bprop_py::register_regularizers(m);
+    bprop_py::register_conv(m);
+    bprop_py::register_pool(m);
     bprop_py::register_plan(m);
     bprop_py::register_info(m);
 }

@@ -45,6 +45,11 @@ void set_num_threads(int n) {
 }
 
 int threads_for(index_t work, index_t min_work_per_thread) {
+#ifdef _OPENMP
+    // Inside a parallel region (a convolution's tile loop calling the GEMM)
+    // the work is already shared out: nested teams would only oversubscribe.
+    if (omp_in_parallel()) return 1;
+#endif
     if (min_work_per_thread < 1) min_work_per_thread = 1;
     const index_t by_work = work / min_work_per_thread;
     if (by_work < 2) return 1;  // no OpenMP call at all for small work

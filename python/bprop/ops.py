@@ -51,6 +51,15 @@ binary_cross_entropy_from_probs_backward = _core.binary_cross_entropy_from_probs
 # fused dense layer
 dense_forward = _core.dense_forward
 dense_backward = _core.dense_backward
+# convolution and pooling (NHWC images, HWIO kernels)
+conv2d = _core.conv2d
+conv2d_backward = _core.conv2d_backward
+max_pool2d = _core.max_pool2d
+max_pool2d_backward = _core.max_pool2d_backward
+avg_pool2d = _core.avg_pool2d
+avg_pool2d_backward = _core.avg_pool2d_backward
+global_average_pool2d = _core.global_average_pool2d
+global_average_pool2d_backward = _core.global_average_pool2d_backward
 # dropout (counter-based mask)
 dropout = _core.dropout
 dropout_backward = _core.dropout_backward

@@ -22,6 +22,10 @@ from ._activations import (
     log_softmax_backward, relu, relu_backward, sigmoid, sigmoid_backward, softmax,
     softmax_backward, tanh, tanh_backward,
 )
+from ._conv import (
+    avg_pool2d, avg_pool2d_backward, conv2d, conv2d_backward, global_average_pool2d,
+    global_average_pool2d_backward, max_pool2d, max_pool2d_backward,
+)
 from ._dense import dense_backward, dense_forward
 from ._dropout import dropout, dropout_backward, dropout_mask
 from ._gemm import add_bias, bias_grad, gemm, matmul
@@ -47,6 +51,8 @@ __all__ = [
     "cross_entropy_from_probs_backward", "binary_cross_entropy", "binary_cross_entropy_backward",
     "binary_cross_entropy_from_probs", "binary_cross_entropy_from_probs_backward", "per_row_losses",
     "dense_forward", "dense_backward", "dropout", "dropout_backward", "dropout_mask",
+    "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "avg_pool2d",
+    "avg_pool2d_backward", "global_average_pool2d", "global_average_pool2d_backward",
     "sgd_update", "rmsprop_update", "adam_update", "adagrad_update",
     "l1_l2_penalty", "l1_l2_grad", "sum_squares",
 ]

@@ -181,6 +181,8 @@ def build(name, rng, dt, s):
                 [_normal(rng, (n, m), dt), x, w, zy, act, None, None, None, s["flag2"], s["flag1"],
                  s["flag3"]],
                 ("in", "in", "in", "in_opt", "flag", "out", "out", "out", "flag", "flag", "flag"))
+    if name.startswith(("conv2d", "max_pool2d", "avg_pool2d", "global_average_pool2d")):
+        return _build_spatial(name, rng, dt, s)
     p = _normal(rng, _ew_shape(s), dt)
     g = _normal(rng, p.shape, dt)
     if name == "sgd_update":
@@ -206,10 +208,62 @@ def build(name, rng, dt, s):
     raise AssertionError("no builder for %s" % name)
 
 
+def _build_spatial(name, rng, dt, s):
+    """Convolution and pooling: small NHWC images, a window that fits (or 'same')."""
+    n = s["n"]
+    h, w = 1 + s["dims"][0], 1 + s["dims"][1]
+    c, f = max(s["c"], 1), max(s["m"], 1)
+    kh, kw = min(h, 1 + s["dims"][2] % 3), min(w, 1 + s["dims"][3] % 3)
+    strides = (1 + s["k"] % 2, 1 + (s["k"] // 2) % 2)
+    padding = "same" if s["flag2"] else "valid"
+    dilation = 2 if s["flag3"] and padding == "same" and strides == (1, 1) else 1
+    x = _normal(rng, (n, h, w, c), dt)
+    if name.startswith("conv2d"):
+        act = ACTS[s["act"]]
+        kernel = _normal(rng, (kh, kw, c, f), dt)
+        geo = dict(strides=strides, padding=padding, dilation_rate=dilation)
+        if name == "conv2d":
+            b = _normal(rng, (f,), dt) if s["flag1"] else None
+            return (("x", "kernel", "bias", "strides", "padding", "dilation_rate", "activation", "out"),
+                    [x, kernel, b, strides, padding, dilation, act, None],
+                    ("in", "in", "in_opt", "flag", "flag", "flag", "flag", "out"))
+        z = reference.conv2d(x, kernel, **geo)
+        zy = None if act in (None, "linear") else (
+            z if act == "gelu" else reference.conv2d(x, kernel, activation=act, **geo))
+        return (("dy", "x", "kernel", "z_or_y", "activation", "strides", "padding", "dilation_rate",
+                 "dx", "dw", "db", "need_dx", "need_dw", "need_db"),
+                [_normal(rng, z.shape, dt), x, kernel, zy, act, strides, padding, dilation, None,
+                 None, None, s["flag1"], s["flag3"], not s["flag1"]],
+                ("in", "in", "in", "in_opt", "flag", "flag", "flag", "flag", "out", "out", "out",
+                 "flag", "flag", "flag"))
+    if name.startswith("global_average_pool2d"):
+        if name == "global_average_pool2d":
+            return ("x", "out"), [x, None], ("in", "out")
+        return (("dy", "x_shape", "out"), [_normal(rng, (n, c), dt), x.shape, None],
+                ("in", "flag", "out"))
+    pool = (kh, kw)
+    if name == "max_pool2d":
+        return (("x", "pool_size", "strides", "padding", "out", "indices"),
+                [x, pool, strides, padding, None, None],
+                ("in", "flag", "flag", "flag", "out", "mask_out"))
+    if name == "avg_pool2d":
+        return (("x", "pool_size", "strides", "padding", "out"), [x, pool, strides, padding, None],
+                ("in", "flag", "flag", "flag", "out"))
+    y, idx = reference.max_pool2d(x, pool, strides, padding)
+    dy = _normal(rng, y.shape, dt)
+    if name == "max_pool2d_backward":
+        return (("dy", "indices", "x_shape", "out"), [dy, idx, x.shape, None],
+                ("in", "mask_in", "flag", "out"))
+    return (("dy", "x_shape", "pool_size", "strides", "padding", "out"),
+            [dy, x.shape, pool, strides, padding, None], ("in", "flag", "flag", "flag", "flag", "out"))
+
+
 OPS = ("matmul", "gemm", "add_bias", "bias_grad") + ELEMENTWISE + ("leaky_relu",) + ELEMENTWISE_BWD + (
     "leaky_relu_backward",) + ROWWISE + ROWWISE_BWD + tuple(
     n + suffix for n in ELEMENTWISE_LOSSES + ROWWISE_LOSSES for suffix in ("", "_backward")) + (
     "dense_forward", "dense_backward", "dropout", "dropout_backward",
+    "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "avg_pool2d",
+    "avg_pool2d_backward", "global_average_pool2d", "global_average_pool2d_backward",
     "l1_l2_penalty", "l1_l2_grad", "sum_squares",
     "sgd_update", "rmsprop_update", "adam_update", "adagrad_update")
 
@@ -336,7 +390,12 @@ def mutate(name, names, values, roles, dt, muts, pick):
                 kinds.add("labels_dtype" if roles[i] in ("labels", "weights") else "dtype")
             elif kind == "nonarray":
                 values[i] = x.tolist() if NON_ARRAYS[arg] == "list" else NON_ARRAYS[arg]
-                kinds.add("list" if NON_ARRAYS[arg] == "list" else "nonarray")
+                if NON_ARRAYS[arg] != "list":
+                    kinds.add("nonarray")
+                elif x.dtype == np.float64 and x.size:
+                    kinds.add("list")  # np.asarray gives back the same array
+                else:  # a float32 array's list reads as float64, an empty one loses its shape
+                    kinds.add("list_lossy")
             elif kind == "shape":
                 values[i] = other_shape(x, arg)
                 kinds.add("shape")
@@ -410,8 +469,8 @@ def _assert_same(got, want, dt, what):
         return
     assert isinstance(got, np.ndarray), "%s: expected ndarray, got %r" % (what, type(got))
     assert got.shape == want.shape, "%s: shape %s != %s" % (what, got.shape, want.shape)
-    if want.dtype == np.uint8:  # dropout's mask: the same bits
-        assert got.dtype == np.uint8, "%s: mask dtype %s" % (what, got.dtype)
+    if want.dtype == np.uint8 or want.dtype.kind in "iu":  # dropout's mask, max_pool2d's indices
+        assert got.dtype == want.dtype, "%s: dtype %s != %s" % (what, got.dtype, want.dtype)
         np.testing.assert_array_equal(got, want, err_msg=what)
         return
     assert got.dtype == dt, "%s: dtype %s != %s" % (what, got.dtype, dt)

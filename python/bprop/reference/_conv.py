@@ -71,7 +71,8 @@ def _im2col(x, kernel_hw, geo):
     sh, sw, dh, dw, oh, ow, pt, pb, pl, pr = geo
     xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
     views = _views(xp, oh, ow, kernel_hw[0], kernel_hw[1], sh, sw, dh, dw)
-    return np.stack(views, axis=3).reshape(x.shape[0] * oh * ow, -1)  # rows: (ky, kx, c)
+    rows, cols = x.shape[0] * oh * ow, kernel_hw[0] * kernel_hw[1] * x.shape[3]
+    return np.stack(views, axis=3).reshape(rows, cols)  # columns: (ky, kx, c)
 
 
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, activation=None,
@@ -161,11 +162,12 @@ def max_pool2d_backward(dy, indices, x_shape, out=None):
     dy = np.asarray(dy)
     n = x_shape[0]
     size = int(np.prod(x_shape[1:]))
-    idx = np.asarray(indices).reshape(n, -1).astype(np.int64)
+    per_image = int(np.prod(dy.shape[1:]))
+    idx = np.asarray(indices).reshape(n, per_image).astype(np.int64)
     dx = np.zeros((n, size), dtype=dy.dtype)
     keep = idx >= 0
     rows = np.broadcast_to(np.arange(n)[:, None], idx.shape)
-    np.add.at(dx, (rows[keep], idx[keep]), dy.reshape(n, -1)[keep])
+    np.add.at(dx, (rows[keep], idx[keep]), dy.reshape(n, per_image)[keep])
     return _put(dx.reshape(tuple(x_shape)), out)
 
 

@@ -212,8 +212,8 @@ def test_layer_config_round_trip_and_auto_names():
                         (Activation, {"activation": "tanh"})):
         original = cls(**kwargs)
         assert cls.from_config(original.get_config()).get_config() == original.get_config()
-    with pytest.raises(ValueError, match="class_name: unknown layer 'Conv2D'"):
-        bprop.layers.deserialize({"class_name": "Conv2D", "config": {}})
+    with pytest.raises(ValueError, match="class_name: unknown layer 'Conv3D'"):
+        bprop.layers.deserialize({"class_name": "Conv3D", "config": {}})
 
 
 def test_call_returns_a_fresh_array_and_casts_to_the_layer_dtype():

@@ -12,7 +12,9 @@
 #include "../core/plan/train_plan.hpp"
 #include "checks.hpp"
 #include "hyper_checks.hpp"
+#include "plan_image_nodes.hpp"
 #include "python_node.hpp"
+#include "spec_access.hpp"
 
 namespace bprop_py {
 namespace {
@@ -20,46 +22,6 @@ namespace {
 using bprop::Act;
 using bprop::MetricKind;
 namespace bp = bprop::plan;
-
-// ------------------------------------------------------------------ spec access
-py::object item(const py::dict& d, const char* key, const std::string& where) {
-    if (!d.contains(key)) throw py::value_error(where + ": missing key '" + key + "'");
-    return d[key];
-}
-
-double real_item(const py::dict& d, const char* key, const std::string& where, double fallback) {
-    if (!d.contains(key) || d[key].is_none()) return fallback;
-    py::object v = d[key];
-    if (!py::isinstance<py::float_>(v) && !py::isinstance<py::int_>(v))
-        throw py::type_error(where + "['" + key + "']: expected a number, got " +
-                             py::str(py::type::handle_of(v)).cast<std::string>());
-    return v.cast<double>();
-}
-
-long long int_item(py::handle v, const std::string& name, long long lo = 0,
-                   long long hi = std::numeric_limits<long long>::max()) {
-    if (!py::isinstance<py::int_>(v) || py::isinstance<py::bool_>(v))
-        throw py::type_error(name + ": expected an int, got " + py::str(py::type::handle_of(v)).cast<std::string>());
-    long long x;
-    try {
-        x = v.cast<long long>();
-    } catch (const py::cast_error&) {
-        throw py::value_error(name + ": expected an int in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                              "], got " + py::str(v).cast<std::string>());
-    }
-    if (x < lo || x > hi)
-        throw py::value_error(name + ": expected an int in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                              "], got " + std::to_string(x));
-    return x;
-}
-
-std::string str_item(const py::dict& d, const char* key, const std::string& where) {
-    py::object v = item(d, key, where);
-    if (!py::isinstance<py::str>(v))
-        throw py::type_error(where + "['" + key + "']: expected a string, got " +
-                             py::str(py::type::handle_of(v)).cast<std::string>());
-    return v.cast<std::string>();
-}
 
 // ------------------------------------------------------------------ arrays
 struct Extent {
@@ -539,8 +501,11 @@ private:
                     throw py::type_error(w + ": 'forward' and 'backward' must be callables");
                 node = std::make_unique<PythonNode<T>>(shape, out_size, fwd, bwd, std::move(node_params),
                                                        py::str(nd.contains("name") ? nd["name"] : py::str("python node")).cast<std::string>());
+            } else if (is_image_kind(kind)) {
+                node = image_node<T>(kind, nd, w, size, shape.rows_per_sample, shape.cols, param_ref);
             } else {
-                throw py::value_error(w + "['kind']: expected one of dense, activation, dropout, python, got '" + kind + "'");
+                throw py::value_error(w + "['kind']: expected one of dense, activation, dropout, python, conv2d, "
+                                      "max_pool2d, avg_pool2d, global_avg_pool, zero_pad2d, got '" + kind + "'");
             }
             node->activity_l1 = real_item(nd, "activity_l1", w, 0.0);
             node->activity_l2 = real_item(nd, "activity_l2", w, 0.0);

@@ -40,6 +40,29 @@ void for_images(const ConvGeometry& g, F&& body) {
     parallel_for(g.n, std::min<int>(nt, static_cast<int>(std::max<index_t>(g.n, 1))), body);
 }
 
+// best = max(best, v) per channel, remembering where (base + channel) the max
+// came from: greater, or the first NaN (a NaN input makes a NaN max, as
+// NumPy's).  Branch-free, so the channel loop vectorizes.
+template <typename T>
+inline void max_update(const T* __restrict v, T* __restrict best, std::int32_t* __restrict where,
+                       std::int32_t base, index_t c) {
+    for (index_t ch = 0; ch < c; ++ch) {
+        const T b = best[ch], x = v[ch];
+        const bool take = (x > b) | ((x != x) & (b == b));
+        best[ch] = take ? x : b;
+        where[ch] = take ? base + static_cast<std::int32_t>(ch) : where[ch];
+    }
+}
+
+template <typename T>
+inline void max_update(const T* __restrict v, T* __restrict best, index_t c) {
+    for (index_t ch = 0; ch < c; ++ch) {
+        const T b = best[ch], x = v[ch];
+        const bool take = (x > b) | ((x != x) & (b == b));
+        best[ch] = take ? x : b;
+    }
+}
+
 }  // namespace
 
 template <typename T>
@@ -57,25 +80,18 @@ void max_pool2d_forward(const ConvGeometry& g, const T* x, T* y, std::int32_t* i
                 if (where != nullptr) std::fill(where, where + c, std::int32_t(-1));
                 continue;
             }
-            bool first = true;
+            // Start from the window's first position, then fold in the others in order.
+            const index_t first = (win.y0 * g.w + win.x0) * c;
+            std::copy(xi + first, xi + first + c, best);
+            if (where != nullptr)
+                for (index_t ch = 0; ch < c; ++ch) where[ch] = static_cast<std::int32_t>(first + ch);
             for (index_t iy = win.y0; iy < win.y1; ++iy) {
-                for (index_t ix = win.x0; ix < win.x1; ++ix) {
+                for (index_t ix = (iy == win.y0 ? win.x0 + 1 : win.x0); ix < win.x1; ++ix) {
                     const index_t base = (iy * g.w + ix) * c;
-                    const T* v = xi + base;
-                    if (first) {
-                        std::copy(v, v + c, best);
-                        if (where != nullptr)
-                            for (index_t ch = 0; ch < c; ++ch) where[ch] = static_cast<std::int32_t>(base + ch);
-                        first = false;
-                        continue;
-                    }
-                    for (index_t ch = 0; ch < c; ++ch) {
-                        // Greater, or the first NaN (a NaN input makes a NaN max, as NumPy's).
-                        if (v[ch] > best[ch] || (v[ch] != v[ch] && best[ch] == best[ch])) {
-                            best[ch] = v[ch];
-                            if (where != nullptr) where[ch] = static_cast<std::int32_t>(base + ch);
-                        }
-                    }
+                    if (where != nullptr)
+                        max_update(xi + base, best, where, static_cast<std::int32_t>(base), c);
+                    else
+                        max_update(xi + base, best, c);
                 }
             }
         }

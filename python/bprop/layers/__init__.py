@@ -1,4 +1,5 @@
-"""Keras-style layers: ``Dense``, ``Activation``, ``Dropout``, ``Flatten``, ``InputLayer``.
+"""Keras-style layers: ``Dense``, ``Activation``, ``Dropout``, ``Flatten``, ``InputLayer``,
+the convolutions, pooling and reshaping layers.
 
 ``bprop.layers.get(config)`` rebuilds a layer from ``{"class_name", "config"}``
 (what ``Sequential.get_config`` stores).
@@ -8,15 +9,24 @@ from __future__ import annotations
 from .. import _registry
 from .activation import Activation
 from .base import Layer
+from .conv import Conv1D, Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten
 from .input_layer import Input, InputLayer
+from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+                      GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                      MaxPooling1D, MaxPooling2D)
+from .reshaping import Reshape, ZeroPadding1D, ZeroPadding2D
 
-__all__ = ["Layer", "Dense", "Activation", "Dropout", "Flatten", "InputLayer", "Input",
-           "serialize", "deserialize"]
+_LAYERS = (Dense, Activation, Dropout, Flatten, InputLayer, Conv2D, Conv1D, MaxPooling2D,
+           AveragePooling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling2D,
+           GlobalAveragePooling1D, GlobalMaxPooling2D, GlobalMaxPooling1D, Reshape, ZeroPadding2D,
+           ZeroPadding1D)
 
-_BY_CLASS_NAME = {c.__name__: c for c in (Dense, Activation, Dropout, Flatten, InputLayer)}
+__all__ = ["Layer", "Input", "serialize", "deserialize"] + [c.__name__ for c in _LAYERS]
+
+_BY_CLASS_NAME = {c.__name__: c for c in _LAYERS}
 
 
 def serialize(layer):

@@ -113,8 +113,9 @@ def clear_name_counters():
 
 
 def _snake_case(name):
+    # Keras' rule: "MaxPooling2D" -> "max_pooling2d", "InputLayer" -> "input_layer".
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 def normalize_shape(shape, argname):

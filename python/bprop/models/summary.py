@@ -34,11 +34,18 @@ def format_summary(model, line_length=None):
                      _shape_str((None,) + shape), "{:,}".format(layer.count_params())))
 
     def line(fields):
-        text = ""
-        for field, stop in zip(fields, cols):
-            text += " " + field
-            text = text[:stop - 1].ljust(stop)
-        return text.rstrip()
+        """One table row; a field wider than its column continues on the next
+        lines (as Keras 2.9+ prints "max_pooling2d (MaxPooling2D" / ")")."""
+        starts = [0] + cols[:-1]
+        widths = [stop - start - 1 for start, stop in zip(starts, cols)]
+        chunks = [[f[i:i + w] for i in range(0, max(len(f), 1), w)] for f, w in zip(fields, widths)]
+        texts = []
+        for k in range(max(len(c) for c in chunks)):
+            text = ""
+            for part, stop in zip(chunks, cols):
+                text = (text + " " + (part[k] if k < len(part) else "")).ljust(stop)
+            texts.append(text.rstrip())
+        return "\n".join(texts)
 
     itemsize = model._dtype.itemsize
     trainable = sum(v.size for v in model.trainable_variables)

@@ -151,7 +151,11 @@ def test_backward_equals_central_differences_float64(case):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(32, 14, 14, 8, 3, 3, 16, "same"), (5, 30, 30, 3, 5, 5, 8, "valid"),
-                                   (40, 8, 8, 16, 1, 1, 32, "valid")])
+                                   (40, 8, 8, 16, 1, 1, 32, "valid"),
+                                   # several tiles per image range, the packed GEMM inside
+                                   # each thread's tile loop (it once shared its loops with
+                                   # the enclosing team)
+                                   (256, 6, 6, 32, 3, 3, 64, "same")])
 def test_the_same_bits_at_1_2_and_4_threads(shape, dtype):
     n, h, w, c, kh, kw, f, pad = shape
     rng = np.random.default_rng(5)
@@ -169,6 +173,9 @@ def test_the_same_bits_at_1_2_and_4_threads(shape, dtype):
     for other in results[1:]:
         for a, b_ in zip(results[0], other):
             np.testing.assert_array_equal(a, b_)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(results[0][0], reference.conv2d(x, k, b, padding=pad,
+                                                               activation="relu"), **tol)
 
 
 def test_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients():

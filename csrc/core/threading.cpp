@@ -45,16 +45,22 @@ void set_num_threads(int n) {
 }
 
 int threads_for(index_t work, index_t min_work_per_thread) {
-#ifdef _OPENMP
     // Inside a parallel region (a convolution's tile loop calling the GEMM)
     // the work is already shared out: nested teams would only oversubscribe.
-    if (omp_in_parallel()) return 1;
-#endif
+    if (in_parallel_region()) return 1;
     if (min_work_per_thread < 1) min_work_per_thread = 1;
     const index_t by_work = work / min_work_per_thread;
     if (by_work < 2) return 1;  // no OpenMP call at all for small work
     const index_t n = std::min<index_t>(get_num_threads(), by_work);
     return static_cast<int>(std::max<index_t>(1, n));
+}
+
+bool in_parallel_region() {
+#ifdef _OPENMP
+    return omp_in_parallel() != 0;
+#else
+    return false;
+#endif
 }
 
 bool openmp_enabled() {

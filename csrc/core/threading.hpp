@@ -17,6 +17,9 @@ void set_num_threads(int n);
 // thread should get at least `min_work_per_thread` units.
 int threads_for(index_t work, index_t min_work_per_thread);
 
+// True inside an active OpenMP parallel region (a nested call).
+bool in_parallel_region();
+
 bool openmp_enabled();
 // OpenMP's _OPENMP date (e.g. 201511), 0 when compiled without OpenMP.
 int openmp_version();

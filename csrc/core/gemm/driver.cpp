@@ -132,7 +132,11 @@ void gemm_packed(const KernelInfo<T>& kr, index_t m, index_t n, index_t k, T alp
             }
         }
     };
-    if (nt > 1) {
+    // Called from inside another parallel region (a convolution's tiles, one
+    // GEMM per thread), the orphaned worksharing loops above would bind to
+    // that enclosing team and split this one GEMM among threads that are each
+    // running their own: give the call a team of its own (of one thread).
+    if (nt > 1 || in_parallel_region()) {
 #pragma omp parallel num_threads(nt)
         five_loops();
     } else {

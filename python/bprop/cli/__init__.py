@@ -101,10 +101,15 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    t = sub.add_parser("train", help="train the MLP on a data set, report test accuracy, save it",
+    t = sub.add_parser("train", help="train the MLP (or the convnet) on a data set, report test "
+                       "accuracy, save it",
                        description="Train Flatten + Dense(h, activation) per hidden size + "
-                       "Dense(classes, softmax) with sparse categorical cross-entropy.")
+                       "Dense(classes, softmax) (--model mlp), or Keras' simple convnet "
+                       "(--model convnet), with sparse categorical cross-entropy.")
     _add_common(t)
+    t.add_argument("--model", choices=("mlp", "convnet"), default="mlp",
+                   help="mlp (default): the origin MLP (--hidden, --activation); convnet: "
+                   "Keras' simple MNIST convnet, Conv2D(32)-pool-Conv2D(64)-pool-Dropout-Dense")
     t.add_argument("--epochs", type=_epochs, default=DEFAULT_EPOCHS,
                    help=f"training epochs (default {DEFAULT_EPOCHS})")
     t.add_argument("--batch-size", type=_batch_size, default=32, help="default 32")

@@ -144,6 +144,28 @@ def forms_table(rows: Sequence[Dict]) -> str:
     return markdown_table(headers, body)
 
 
+def convnet_table(rows: Sequence[Dict]) -> str:
+    """Keras' convnet: s/epoch, images/s and test accuracy per framework and thread count."""
+    headers = ["threads", "framework", "s/epoch", "images/s", "test accuracy", "bprop faster by"]
+    body = []
+    names = {"bprop": "bprop (core)", "torch": "PyTorch", "numpy": "bprop NumPy backend"}
+    for r in rows:
+        for fw, res in r["results"].items():
+            speed = "-" if fw == "bprop" else "x" + _fmt(res["epoch_s"] / r["results"]["bprop"]["epoch_s"])
+            note = " (from %d steps)" % res["extrapolated_from_steps"] \
+                if res.get("extrapolated_from_steps") else ""
+            body.append([r["threads"], names.get(fw, fw), _fmt(res["epoch_s"]) + note,
+                         "-" if res.get("images_per_s") is None else _fmt(res["images_per_s"], 0),
+                         "-" if res["accuracy"] is None else "%.4f" % res["accuracy"], speed])
+    return markdown_table(headers, body)
+
+
+def convnet_layers_table(rows: Sequence[Dict]) -> str:
+    headers = ["layer (batch 128)", "threads", "forward GFLOP/s", "backward GFLOP/s"]
+    return markdown_table(headers, [[r["layer"], r["threads"], _fmt(r["forward_gflops"], 1),
+                                     _fmt(r["backward_gflops"], 1)] for r in rows])
+
+
 def distributed_table(section: Dict) -> str:
     """Measured step and Allreduce times per model and process count (weak scaling)."""
     cores = section.get("cores")
@@ -270,6 +292,16 @@ def targets_summary(results: Dict) -> List[str]:
                      f"({rows[0]['epoch_s']:.3f} s/epoch) in {met}/{len(rows)} forms; slowest "
                      f"{worst['form']} x{worst['ratio_to_first']:.2f} ({worst['epoch_s']:.3f} "
                      f"s/epoch)")
+    for r in results.get("convnet") or []:
+        if r.get("speedup_vs_torch") is None:
+            lines.append("Convnet (issue 14), t=%d: %.2f s/epoch, x%.1f the NumPy backend; PyTorch "
+                         "not installed (no target measured)" % (
+                             r["threads"], r["results"]["bprop"]["epoch_s"], r["speedup_vs_numpy"]))
+            continue
+        lines.append("Convnet (issue 14), t=%d: %.2f s/epoch, x%.2f PyTorch's (target >= x1.5), "
+                     "accuracy gap %.2f points (target <= 0.5); %s" % (
+                         r["threads"], r["results"]["bprop"]["epoch_s"], r["speedup_vs_torch"],
+                         r["accuracy_gap_points"], "met" if r["meets_target"] else "NOT met"))
     mem = results.get("memory")
     if mem and mem.get("peak_rss_mib") is not None:
         lines.append(f"Memory, {mem['epochs']}-epoch fit of 784-64-64-10 ({mem['source']}): "
@@ -342,6 +374,16 @@ def to_markdown(results: Dict) -> str:
         rows = results.get(key)
         if rows:
             parts += ["", f"### {title}", "", fmt(rows)]
+    convnet = results.get("convnet")
+    if convnet:
+        epochs = convnet[0]["epochs"]
+        parts += ["", "### Keras' simple convnet, batch 128, Adam (s/epoch: median of epochs 2.."
+                      "%d; test accuracy after %d epochs; %s)" % (epochs, epochs,
+                                                                 convnet[0].get("data", "")), "",
+                  convnet_table(convnet)]
+    if results.get("convnet_layers"):
+        parts += ["", "### The convnet's convolutions, ops.conv2d at batch 128", "",
+                  convnet_layers_table(results["convnet_layers"])]
     dist = results.get("distributed")
     if dist and dist.get("skipped"):
         parts += ["", "### Data-parallel training over MPI", "", f"Skipped: {dist['skipped']}"]

@@ -8,7 +8,7 @@ matplotlib is installed.
 Options:
   --quick            fewer sizes and repeats, training on a fraction of an
                      epoch (extrapolated): under 2 minutes on 2 cores
-  --only LIST        comma-separated subset of gemm,ops,training,forms,memory,distributed
+  --only LIST        comma-separated subset of gemm,ops,training,forms,convnet,memory,distributed
   --threads LIST     thread counts, e.g. 1,2 (default) or 1,2,4,8,16
   --json PATH        where to write the JSON results
   --plot PATH        where to write the PNG chart
@@ -30,12 +30,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import (  # noqa: E402
-    bench_distributed, bench_forms, bench_gemm, bench_memory, bench_ops, bench_training,
+    bench_convnet, bench_distributed, bench_forms, bench_gemm, bench_memory, bench_ops, bench_training,
     report,
 )
 from benchmarks.timing import import_torch, numpy_thread_control  # noqa: E402
 
-SECTIONS = ("gemm", "ops", "training", "forms", "memory", "distributed")
+SECTIONS = ("gemm", "ops", "training", "forms", "convnet", "memory", "distributed")
 
 
 @dataclass
@@ -97,7 +97,7 @@ def build_parser():
                    help="fewer sizes and repeats, training on a fraction of an epoch "
                         "(extrapolated); under 2 minutes on 2 cores")
     p.add_argument("--only", type=_sections, default=list(SECTIONS),
-                   help="comma-separated subset of gemm,ops,training,forms,memory,distributed "
+                   help="comma-separated subset of gemm,ops,training,forms,convnet,memory,distributed "
                         "(default: all)")
     p.add_argument("--threads", type=lambda s: _int_list(s, "--threads"), default=[1, 2],
                    help="comma-separated thread counts (default: 1,2)")
@@ -196,7 +196,7 @@ def _cpu_name():
 
 def run_benchmarks(cfg: Config, log=None) -> Dict:
     """Run the configured sections; returns ``{"meta", "gemm", "ops", "training", "forms",
-    "memory", "distributed"}``."""
+    "convnet", "convnet_layers", "memory", "distributed"}``."""
     results = {"meta": collect_meta(cfg)}
     t_start = time.perf_counter()
     section_s = results["meta"]["section_seconds"] = {}
@@ -229,6 +229,14 @@ def run_benchmarks(cfg: Config, log=None) -> Dict:
         results["forms"] = bench_forms.run(threads=cfg.threads, epochs=2 if cfg.quick else 3,
                                            synthetic=cfg.synthetic, log=log)
         section_s["forms"] = time.perf_counter() - t0
+    if "convnet" in cfg.sections:
+        t0 = time.perf_counter()
+        results["convnet"] = bench_convnet.run(
+            threads=cfg.threads, epochs=1 if cfg.quick else 3, synthetic=cfg.synthetic,
+            use_torch=cfg.use_torch, numpy_steps=5 if cfg.quick else 20, log=log)
+        results["convnet_layers"] = bench_convnet.layer_rates(threads=cfg.threads,
+                                                              repeats=cfg.repeats)
+        section_s["convnet"] = time.perf_counter() - t0
     if "memory" in cfg.sections:
         t0 = time.perf_counter()
         results["memory"] = bench_memory.run(epochs=5, synthetic=cfg.synthetic, log=log)

@@ -350,7 +350,7 @@ def test_make_config_quick_and_options():
 
 @pytest.mark.parametrize("argv, words", [
     (["--only", "gemm,bogus"],
-     "--only takes a comma-separated subset of gemm,ops,training,forms,memory,distributed"),
+     "--only takes a comma-separated subset of gemm,ops,training,forms,convnet,memory,distributed"),
     (["--threads", "0"], "--threads must be integers >= 1, got '0'"),
     (["--threads", "two"], "--threads must be comma-separated integers, got 'two'"),
     (["--gemm-shapes", "1x2"], "'MxKxN' or 'S', got '1x2'"),
@@ -505,3 +505,33 @@ def test_distributed_prediction_and_report_from_measured_rows():
     assert "| 784-64-64-10 |         2 |                32 |   0.300 | 100 (55054)" in md
     assert "oversubscribed: 4 processes on 2 cores" in md
     assert "| 784-64-64-10 | 10 GbE" in md
+
+
+# --------------------------------------------------------------------------- convnet (issue 14)
+def test_convnet_report_rows_and_targets():
+    row = {"threads": 2, "epochs": 3, "data": "synthetic",
+           "results": {"bprop": {"epoch_s": 10.0, "images_per_s": 6000.0, "accuracy": 0.901},
+                       "torch": {"epoch_s": 20.0, "images_per_s": 3000.0, "accuracy": 0.899},
+                       "numpy": {"epoch_s": 200.0, "images_per_s": 300.0, "accuracy": None,
+                                 "extrapolated_from_steps": 20}},
+           "speedup_vs_torch": 2.0, "speedup_vs_numpy": 20.0, "accuracy_gap_points": 0.2,
+           "meets_target": True}
+    md = report.to_markdown({"meta": {}, "convnet": [row]})
+    import re
+
+    assert re.search(r"\|\s*2\s*\|\s*PyTorch\s*\|\s*20\.00\s*\|\s*3000\s*\|\s*0\.8990\s*\|\s*x2\.00\s*\|",
+                     md), md
+    assert re.search(r"\|\s*2\s*\|\s*bprop NumPy backend\s*\|\s*200\.00 \(from 20 steps\)\s*\|"
+                     r"\s*300\s*\|\s*-\s*\|\s*x20\.00\s*\|", md), md
+    assert ("Convnet (issue 14), t=2: 10.00 s/epoch, x2.00 PyTorch's (target >= x1.5), accuracy "
+            "gap 0.20 points (target <= 0.5); met") in md
+
+
+def test_convnet_layer_rates_are_positive_gflops():
+    from benchmarks import bench_convnet
+
+    rows = bench_convnet.layer_rates(threads=(1,), repeats=1)
+    assert [r["layer"] for r in rows] == [name for name, _, _ in bench_convnet.LAYERS]
+    assert all(r["forward_gflops"] > 0 and r["backward_gflops"] > 0 for r in rows)
+    md = report.to_markdown({"meta": {}, "convnet_layers": rows})
+    assert "conv 2: 13x13x32 -> 11x11x64" in md

@@ -29,6 +29,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--limit", type=int, default=None,
                         help="train on the first LIMIT images only (a quick check)")
     args = parser.parse_args(argv)
@@ -63,7 +64,7 @@ def main(argv=None):
     )
     model.summary()
 
-    batch_size = 128
+    batch_size = args.batch_size
     epochs = args.epochs
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
                   metrics=["accuracy"])

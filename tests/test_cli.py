@@ -89,6 +89,28 @@ def test_train_defaults_reach_90_percent_on_digits(tmp_path, capsys):
     assert accuracy > 0.90
 
 
+def test_train_convnet_on_digits(tmp_path, capsys):
+    """--model convnet: Keras' simple convnet ('same' padding on the 8x8 digits), saved with
+    its layers; its printed test accuracy is its accuracy, recomputed here."""
+    status, out, err = run_main(["train", "--model", "convnet", "--epochs", 10, "--output",
+                                 tmp_path / "cnn.npz", "--verbose", 0], capsys)
+    assert status == 0, err
+    assert "Training Keras' simple convnet on digits" in out
+    import bprop
+
+    model = bprop.models.load_model(str(tmp_path / "cnn.npz"))
+    assert [type(l).__name__ for l in model.layers] == [
+        "Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout",
+        "Dense"]
+    assert model.layers[1].padding == "same" and model.output_shape == (None, 10)
+    x_test, y_test = _digits_test_split()
+    accuracy = float(np.mean(model.predict(x_test.astype(np.float32) / 16, verbose=0)
+                             .argmax(axis=1) == y_test))
+    printed = float(re.search(r"test accuracy: ([0-9.]+)", out).group(1))
+    assert printed == pytest.approx(accuracy, abs=6e-5)
+    assert accuracy > 0.9
+
+
 def test_evaluate_saved_model_matches_train_output(trained):
     d, proc = trained
     assert proc.returncode == 0, proc.stderr

@@ -168,3 +168,20 @@ def test_keras_mlp_example_tf_style_matches(capsys):
     _, a = _example_main("keras_mlp.py")(["--data", "digits", "--epochs", "2"])
     _, b = _example_main("keras_mlp.py")(["--data", "digits", "--epochs", "2", "--tf-style"])
     assert a == b
+
+
+def test_fashion_mnist_convnet_example_on_a_slice(capsys):
+    """Keras' convnet example, on 4,096 images for one epoch (the whole run is in the README)."""
+    from bprop.datasets import fashion_mnist
+
+    try:
+        fashion_mnist.load_data(download=False)
+    except Exception as exc:  # no local copy: never download in a test
+        pytest.skip("Fashion-MNIST is not installed locally (%s)" % type(exc).__name__)
+    history, accuracy = _example_main("fashion_mnist_convnet.py")(
+        ["--epochs", "1", "--limit", "4096"])
+    out = capsys.readouterr().out
+    assert "x_train shape: (4096, 28, 28, 1)" in out
+    assert "Total params: 34,826" in out
+    assert len(history.history["loss"]) == 1
+    assert accuracy > 0.5  # one epoch of 29 steps: far above chance (10%)

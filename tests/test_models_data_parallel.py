@@ -77,12 +77,13 @@ def _fit_in_threads(monkeypatch, size, build, fit_kwargs):
     board = ([None] * size, threading.Barrier(size))
     local = threading.local()
     monkeypatch.setattr(dist, "job", lambda: getattr(local, "job", None))
-    models, histories, errors = [None] * size, [None] * size, []
+    # Built here, one after the other: building draws initial weights from the
+    # global generator, which concurrent threads would interleave.
+    models, histories, errors = [build(r) for r in range(size)], [None] * size, []
 
     def worker(rank):
         local.job = ThreadJob(rank, size, board)
         try:
-            models[rank] = build(rank)
             histories[rank] = models[rank].fit(**fit_kwargs).history
         except BaseException as exc:  # reported below
             errors.append((rank, repr(exc)))
@@ -136,9 +137,12 @@ def test_threads_that_disagree_on_the_model_all_raise_the_same_error(monkeypatch
     monkeypatch.setattr(dist, "job", lambda: getattr(local, "job", None))
     messages = [None, None]
 
+    models = [_model("float64", bprop.optimizers.SGD(0.1), "auto", hidden=16 + 8 * rank)
+              for rank in range(2)]
+
     def worker(rank):
         local.job = ThreadJob(rank, 2, board)
-        model = _model("float64", bprop.optimizers.SGD(0.1), "auto", hidden=16 + 8 * rank)
+        model = models[rank]
         try:
             model.fit(x, y, batch_size=8 + rank, epochs=1, verbose=0)
         except ValueError as exc:

@@ -107,6 +107,15 @@ def _call_with_training(layer, inputs, training):
     return layer.call(inputs)
 
 
+def _unique(variables):
+    out, seen = [], set()
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
 def clear_name_counters():
     """Restart automatic layer names ("dense", "dense_1", ...) from scratch."""
     _name_counts.clear()
@@ -151,6 +160,7 @@ class Layer:
             raise TypeError(
                 "%s: unrecognized keyword arguments %s" % (type(self).__name__, sorted(kwargs))
             )
+        object.__setattr__(self, "_sublayers", {})
         if name is None:
             base = _snake_case(type(self).__name__)
             count = _name_counts[base]
@@ -201,6 +211,36 @@ class Layer:
             )
         self._dtype = float_dtype(dtype)
 
+    # Layers assigned as attributes (self.dense = Dense(8), or a list of them)
+    # are tracked, as Keras does: their weights are this layer's weights too.
+    def __setattr__(self, name, value):
+        tracked = self.__dict__.get("_sublayers")
+        if tracked is not None and not name.startswith("_"):
+            tracked.pop(name, None)
+            if isinstance(value, Layer) or (isinstance(value, (list, tuple)) and value and
+                                            all(isinstance(v, Layer) for v in value)):
+                tracked[name] = value
+        object.__setattr__(self, name, value)
+
+    def _tracked_layers(self):
+        """Sublayers assigned as attributes, in assignment order (each once)."""
+        out, seen = [], set()
+        for value in self.__dict__.get("_sublayers", {}).values():
+            for layer in (value if isinstance(value, (list, tuple)) else [value]):
+                if id(layer) not in seen:
+                    seen.add(id(layer))
+                    out.append(layer)
+        return out
+
+    def _all_variables(self):
+        """Own variables, then the tracked sublayers' (each variable once)."""
+        out, seen = [], set()
+        for var in list(self._variables) + [v for l in self._tracked_layers() for v in l.weights]:
+            if id(var) not in seen:
+                seen.add(id(var))
+                out.append(var)
+        return out
+
     @property
     def weights(self):
         """All weight Variables (trainable first, as Keras lists them)."""
@@ -210,13 +250,17 @@ class Layer:
     def trainable_variables(self):
         if not self.trainable:
             return []
-        return [v for v in self._variables if v.trainable]
+        own = [v for v in self._variables if v.trainable]
+        subs = [v for l in self._tracked_layers() for v in l.trainable_variables]
+        return _unique(own + subs)
 
     @property
     def non_trainable_variables(self):
         if not self.trainable:
-            return list(self._variables)
-        return [v for v in self._variables if not v.trainable]
+            return self._all_variables()
+        own = [v for v in self._variables if not v.trainable]
+        subs = [v for l in self._tracked_layers() for v in l.non_trainable_variables]
+        return _unique(own + subs)
 
     # Keras' other names; properties that look the attribute up on the instance,
     # so a subclass (Sequential) that overrides trainable_variables is followed.
@@ -420,14 +464,33 @@ class Layer:
         if x.ndim < 1:
             raise ValueError("x: layer %r expects a batch of samples, got a scalar" % self.name)
 
-    def __call__(self, x, training=None):
-        """Apply the layer: ndarray in, new ndarray out; taped under a GradientTape."""
-        autodiff = sys.modules.get("bprop.autodiff")
-        if isinstance(x, Variable):
-            from .. import autodiff  # noqa: F811 - a Variable input always goes through the tape
-        if autodiff is not None and (
-            isinstance(x, (autodiff.Tensor, Variable)) or autodiff.tape_is_recording()
-        ):
+    # A layer whose call takes a list of inputs (the merge layers, a model
+    # with several inputs): layer([a, b]) passes the list on as Tensors.
+    _takes_list = False
+
+    def __call__(self, x, training=None, **kwargs):
+        """Apply the layer, as in Keras: on arrays or Tensors it returns a Tensor (taped
+        under a GradientTape); on KerasTensors (``keras.Input``) it adds the call to a
+        functional graph and returns KerasTensors."""
+        from .keras_tensor import call_symbolic, is_symbolic
+
+        if kwargs.pop("mask", None) is not None:
+            raise ValueError("mask: bprop layers do not support masking, got a mask")
+        if kwargs:
+            raise TypeError("%s.__call__: unexpected keyword arguments %s"
+                            % (type(self).__name__, sorted(kwargs)))
+        if is_symbolic(x):
+            return call_symbolic(self, x, None if training is None else {"training": training})
+        from .. import autodiff
+
+        if self._takes_list and isinstance(x, (list, tuple)):
+            tensors = [v if isinstance(v, (autodiff.Tensor, Variable))
+                       else autodiff.Tensor(np.asarray(v, dtype=self._dtype)) for v in x]
+            shapes = [tuple(t.shape[1:]) for t in tensors]
+            self._maybe_build(shapes)
+            out = _call_with_training(self, tensors, bool(training))
+            return out if isinstance(out, autodiff.Tensor) else autodiff.convert_to_tensor(out)
+        if isinstance(x, (autodiff.Tensor, Variable)) or autodiff.tape_is_recording():
             return autodiff.call_layer(self, x, training)
         x = np.asarray(x)
         if x.dtype != self._dtype:
@@ -435,7 +498,7 @@ class Layer:
             x = x.astype(self._dtype)
         x = np.ascontiguousarray(x)
         self._check_input(x)
-        return self._call_on_array(x, bool(training))
+        return autodiff.Tensor._wrap(self._call_on_array(x, bool(training)))
 
     def _call_on_array(self, x, training):
         """A fresh node per call (its own buffers: safe from several threads)."""

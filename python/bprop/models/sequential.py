@@ -54,6 +54,11 @@ class Sequential(TrainingMixin, Layer):
     # ------------------------------------------------------------ structure
     def add(self, layer):
         """Append ``layer``; builds it at once when the input shape is known."""
+        from ..layers.keras_tensor import KerasTensor
+
+        if isinstance(layer, KerasTensor) and isinstance(layer.node.layer, _layers.InputLayer) \
+                and not layer.node.inputs:
+            layer = layer.node.layer  # keras.Input(...) first in the list: its InputLayer
         if not isinstance(layer, Layer):
             raise TypeError("layer: expected a bprop.layers.Layer, got %r" % (layer,))
         if isinstance(layer, _layers.InputLayer):

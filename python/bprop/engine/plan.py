@@ -61,12 +61,8 @@ class PlanData:
 
 
 def _flat_layers(model):
-    """The layers a plan runs, nested Sequentials expanded in order."""
-    out = []
-    for layer in model.layers:
-        inner = getattr(layer, "_plan_layers", None)
-        out.extend(inner() if inner is not None else [layer])
-    return out
+    """The layers a plan runs (nested models expanded in order)."""
+    return model._plan_layers()
 
 
 def build_nodes(model, sample_shape, trainable):

@@ -14,6 +14,8 @@ from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten
 from .input_layer import Input, InputLayer
+from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
+                      average, concatenate, maximum, minimum, multiply, subtract)
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       MaxPooling1D, MaxPooling2D)
@@ -22,9 +24,10 @@ from .reshaping import Reshape, ZeroPadding1D, ZeroPadding2D
 _LAYERS = (Dense, Activation, Dropout, Flatten, InputLayer, Conv2D, Conv1D, MaxPooling2D,
            AveragePooling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling2D,
            GlobalAveragePooling1D, GlobalMaxPooling2D, GlobalMaxPooling1D, Reshape, ZeroPadding2D,
-           ZeroPadding1D)
+           ZeroPadding1D, Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum)
 
-__all__ = ["Layer", "Input", "serialize", "deserialize"] + [c.__name__ for c in _LAYERS]
+__all__ = (["Layer", "Input", "serialize", "deserialize", "concatenate", "add", "subtract",
+            "multiply", "average", "maximum", "minimum"] + [c.__name__ for c in _LAYERS])
 
 _BY_CLASS_NAME = {c.__name__: c for c in _LAYERS}
 
@@ -43,8 +46,9 @@ def deserialize(config, custom_objects=None):
 def _known_layers(custom_objects):
     """Class name -> layer class: the built-in layers, Sequential, ``custom_objects``."""
     known = dict(_BY_CLASS_NAME)
-    from .. import models  # Sequential nests as a layer
+    from .. import models  # models nest as layers
 
     known["Sequential"] = models.Sequential
+    known["Functional"] = known["Model"] = models.Functional
     known.update(custom_objects or {})
     return known

@@ -1,7 +1,9 @@
-"""Models: ``Sequential`` (alias ``Model``), ``load_model``, ``save_model``."""
+"""Models: ``Sequential``, ``Model`` (functional or subclassed), ``load_model``, ``save_model``."""
 from __future__ import annotations
 
+from .functional import Functional
+from .model import Model
 from .saving import load_model, save_model
-from .sequential import Model, Sequential
+from .sequential import Sequential
 
-__all__ = ["Sequential", "Model", "load_model", "save_model"]
+__all__ = ["Sequential", "Model", "Functional", "load_model", "save_model"]

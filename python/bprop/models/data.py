@@ -39,6 +39,9 @@ def prepare_x(model, x, argname="x"):
     """``x`` as a C-contiguous array of the model dtype; builds the model from it if needed."""
     if x is None:
         raise ValueError("%s: expected an array of samples, got None" % argname)
+    pack = getattr(model, "_pack_inputs", None)
+    if pack is not None:  # a functional model: several inputs become one row per sample
+        x = pack(x, argname)
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiub":
         raise TypeError("%s: expected numbers, got dtype %s" % (argname, arr.dtype))

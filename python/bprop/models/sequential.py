@@ -19,18 +19,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import layers as _layers
-from .. import losses as _losses
 from .. import utils as _utils
 from ..layers.base import Layer, normalize_shape
 from ..variables import float_dtype
-from . import saving as _saving
-from .summary import format_summary
-from .training import TrainingMixin
+from .model import Model
 
-__all__ = ["Sequential", "Model"]
+__all__ = ["Sequential"]
 
 
-class Sequential(TrainingMixin, Layer):
+class Sequential(Model):
     """``Sequential(layers=None, name=None, backend="core", dtype=None)``.
 
     ``dtype`` ("float32"/"float64") applies to every layer that was not given
@@ -38,13 +35,8 @@ class Sequential(TrainingMixin, Layer):
     """
 
     def __init__(self, layers=None, name=None, backend="core", dtype=None, trainable=True):
-        super().__init__(trainable=trainable, name=name, dtype=dtype)
-        self._backend = _utils.get_backend(backend)
-        self.layers = []
-        self._sample_shape = None
-        self.stop_training = False
-        self.history = None
-        self._reset_compile_state()
+        super().__init__(name=name, backend=backend, dtype=dtype, trainable=trainable)
+        self._layer_list = []
         if layers is not None:
             if isinstance(layers, Layer):
                 layers = [layers]
@@ -161,16 +153,6 @@ class Sequential(TrainingMixin, Layer):
         """Activation of the last layer (lets a nested Sequential take the logits path)."""
         return getattr(self.layers[-1], "activation_name", None) if self.layers else None
 
-    def get_layer(self, name=None, index=None):
-        """A layer by name or by index."""
-        if index is not None:
-            return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError("name: no layer named %r in model %r; layers: %s"
-                         % (name, self.name, [l.name for l in self.layers]))
-
     # ------------------------------------------------------------ variables
     @property
     def trainable_variables(self):
@@ -198,10 +180,6 @@ class Sequential(TrainingMixin, Layer):
             out.extend(inner() if inner is not None else [layer])
         return out
 
-    def _plan_node(self, in_shape, trainable):
-        raise TypeError("model %r: a model runs as its layers' nodes, not as one node"
-                        % self.name)
-
     def _call_on_array(self, x, training):
         """``model(x)`` on an array: the outputs, through a plan of this call."""
         if not self.layers:
@@ -209,82 +187,14 @@ class Sequential(TrainingMixin, Layer):
         self._maybe_build(tuple(x.shape[1:]))
         return self._predict_arrays(x, max(x.shape[0], 1), training=training)
 
-    # ------------------------------------------------------------ compile
-    def _reset_compile_state(self):
-        self.optimizer = None
-        self.loss = None
-        self.compiled = False
-        self.compiled_loss = None
-        self.compiled_metrics = []
-        self._compile_args = None
-        self._reset_plans()
-
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
-        """Set the optimizer, the loss and the metrics (Keras names, classes or configs).
-
-        ``loss`` is required for ``fit``/``evaluate``.  Keras-only options
-        that change nothing here (``run_eagerly``, ``jit_compile``,
-        ``steps_per_execution=1``) are accepted; anything else is a TypeError.
-        """
-        from .. import metrics as _metrics
-        from .. import optimizers as _optimizers
-
-        for key, value in kwargs.items():
-            if key in ("run_eagerly", "jit_compile", "auto_scale_loss"):
-                continue
-            if key == "steps_per_execution" and value == 1:
-                continue
-            if key in ("loss_weights", "weighted_metrics") and value is None:
-                continue
-            raise TypeError("compile: unsupported keyword argument %s=%r" % (key, value))
-        self.optimizer = _optimizers.get(optimizer)
-        self.optimizer.set_backend(self._backend)
-        self.loss = loss
-        self.compiled_loss = None if loss is None else _losses.get(loss)
-        if metrics is None:
-            metrics = []
-        elif isinstance(metrics, (str, dict)) or not isinstance(metrics, (list, tuple)):
-            metrics = [metrics]
-        loss_name = None if self.compiled_loss is None else self.compiled_loss.fn_name
-        self.compiled_metrics = [_metrics.get(m, loss=loss_name) for m in metrics]
-        self._compile_args = {"loss": loss, "metrics": list(metrics)}
-        self.compiled = True
-        self._reset_plans()
-
-    @property
-    def metrics_names(self):
-        return ["loss"] + [m.name for m in self.compiled_metrics]
-
-    # ------------------------------------------------------------ weights
-    # get_weights is Layer's (copies of ``self.weights``, layer by layer here).
-    # set_weights differs from Layer's: it checks every shape before it assigns any.
-    def set_weights(self, weights):
-        """Set all weights from a list like :meth:`get_weights` returns."""
-        own = self.weights
-        weights = list(weights)
-        if len(weights) != len(own):
-            raise ValueError("weights: model %r expects a list of %d arrays, got %d"
-                             % (self.name, len(own), len(weights)))
-        for i, (var, w) in enumerate(zip(own, weights)):
-            w = np.asarray(w)
-            if w.shape != var.shape:
-                raise ValueError("weights[%d]: expected shape %s (%s), got %s"
-                                 % (i, var.shape, var.name, w.shape))
-        for var, w in zip(own, weights):
-            var.assign(np.asarray(w).astype(var.dtype, copy=False))
-
-    def count_params(self):
-        return int(sum(v.size for v in self.weights))
-
-    # ------------------------------------------------------------ summary / config / saving
-    def summary(self, line_length=None, positions=None, print_fn=None):
-        """Print a Keras-like table of layers, output shapes and parameter counts."""
-        text = format_summary(self, line_length=line_length)
-        if print_fn is None:
-            print(text)
-        else:
-            for line in text.split("\n"):
-                print_fn(line)
+    # ------------------------------------------------------------ summary / config
+    def _summary_rows(self):
+        rows, shape = [], tuple(self._sample_shape)
+        for layer in self.layers:
+            shape = tuple(layer.compute_output_shape(shape))
+            rows.append(("%s (%s)" % (layer.name, type(layer).__name__), (None,) + shape,
+                         "{:,}".format(layer.count_params())))
+        return rows
 
     def get_config(self):
         config = {
@@ -313,23 +223,7 @@ class Sequential(TrainingMixin, Layer):
             model.build(tuple(build_shape))
         return model
 
-    def save(self, filepath, overwrite=True, include_optimizer=True):
-        """Write architecture, weights and optimizer state to one file (atomically)."""
-        _saving.save_model(self, filepath, overwrite=overwrite,
-                           include_optimizer=include_optimizer)
-
-    def save_weights(self, filepath, overwrite=True):
-        """Write only the weights (atomically)."""
-        _saving.save_weights(self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath):
-        """Load weights written by :meth:`save_weights` (or :meth:`save`)."""
-        _saving.load_weights(self, filepath)
-
     def __repr__(self):
         return "<Sequential name=%s, layers=%d, built=%s>" % (self.name, len(self.layers),
                                                               self.built)
 
-
-# Keras code often names the class Model; bprop's only model is Sequential.
-Model = Sequential

@@ -26,12 +26,8 @@ def format_summary(model, line_length=None):
                          "call build((None, ...)), or fit/predict on data first" % model.name)
     width = max(int(line_length or 65), 40)
     cols = [int(width * 0.45), int(width * 0.85), width]
-    rows = []
-    shape = tuple(model._sample_shape)
-    for layer in model.layers:
-        shape = tuple(layer.compute_output_shape(shape))
-        rows.append(("%s (%s)" % (layer.name, type(layer).__name__),
-                     _shape_str((None,) + shape), "{:,}".format(layer.count_params())))
+    rows = [(name, shape if isinstance(shape, str) else _shape_str(shape), params)
+            for name, shape, params in model._summary_rows()]
 
     def line(fields):
         """One table row; a field wider than its column continues on the next

@@ -174,6 +174,11 @@ class TrainingMixin:
         if not self.compiled or self.compiled_loss is None:
             raise RuntimeError("model %r: call compile(optimizer=..., loss=...) before %s()"
                                % (self.name, what))
+        if len(getattr(self, "outputs", None) or ()) > 1:
+            raise NotImplementedError(
+                "model %r has %d outputs: bprop trains and evaluates models with one output "
+                "(predict works); concatenate the outputs into one, or train a model per output"
+                % (self.name, len(self.outputs)))
 
     def _train_plan(self):
         return self._plan_cache.train_plan(self, self._plan_executor)
@@ -455,7 +460,7 @@ class TrainingMixin:
         result = self._predict_arrays(x, max(min(batch_size, n), 1), dispatch=dispatch,
                                       progress=progress)
         dispatch.on_predict_end({})
-        return result
+        return self._outputs_from_flat(result)
 
     # -------------------------------------------------------------- single batches
     def compute_gradients(self, x, y, sample_weight=None, training=False):

@@ -68,12 +68,10 @@ def call_layer(layer, x, training=None):
     from ..engine.nodes import LegacyNode, StepContext, TapeNode
 
     training = bool(training) if training is not None else False
-    sublayers = getattr(layer, "_plan_layers", None)
-    if sublayers is not None:  # a model: its layers in turn, each its own op
-        h = x
-        for sub in sublayers():
-            h = sub(h, training=training)
-        return h if isinstance(h, Tensor) else Tensor(h)
+    on_tensors = getattr(layer, "_call_on_tensors", None)
+    if on_tensors is not None:  # a model: its layers (or its call), each layer its own op
+        return on_tensors(x if isinstance(x, (Tensor, Variable)) else Tensor(
+            np.asarray(x, dtype=getattr(layer, "dtype", np.float32))), training)
     x_arr, x_src = _input_array(layer, x)
     in_shape = tuple(x_arr.shape[1:])
     layer._maybe_build(in_shape)

@@ -498,7 +498,10 @@ class Layer:
             x = x.astype(self._dtype)
         x = np.ascontiguousarray(x)
         self._check_input(x)
-        return autodiff.Tensor._wrap(self._call_on_array(x, bool(training)))
+        out = self._call_on_array(x, bool(training))
+        if isinstance(out, list):  # a model with several outputs
+            return [autodiff.Tensor._wrap(o) for o in out]
+        return autodiff.Tensor._wrap(out)
 
     def _call_on_array(self, x, training):
         """A fresh node per call (its own buffers: safe from several threads)."""

@@ -92,6 +92,10 @@ class Functional(Model):
         self._chain = self._find_chain()
 
     # ------------------------------------------------------------ structure
+    @property
+    def _takes_list(self):  # model([a, b]) for a model of several inputs
+        return len(self.inputs) > 1
+
     def _find_chain(self):
         """The layers in order when the graph is a plain chain (else None)."""
         if len(self.inputs) != 1 or len(self.outputs) != 1:

@@ -83,6 +83,8 @@ class Model(TrainingMixin, Layer):
         if type(self).call is Layer.call:
             raise NotImplementedError("model %r: a subclass of Model must define "
                                       "call(inputs, training=None)" % self.name)
+        if self._explicit_dtype:  # Model(dtype="float64"): the layers it holds follow
+            _adopt_dtype(self, self._dtype)
         probe = autodiff.Tensor(np.zeros((1,) + shape, dtype=self._dtype))
         out = _call_with_training(self, probe, False)
         self.__dict__.setdefault("_output_shapes", {})[shape] = tuple(np.shape(out))[1:]
@@ -102,10 +104,22 @@ class Model(TrainingMixin, Layer):
             input_shape = (None,) + self._sample_shape
         self._build_layers(tuple(input_shape)[1:])
 
+    def _call_on_tensors(self, x, training):
+        """``model(x)`` on Tensors (under a GradientTape): its ``call``, each layer inside
+        recording itself."""
+        from .. import autodiff
+
+        self._maybe_build(tuple(np.shape(x)[1:]))
+        out = _call_with_training(self, x, training)
+        if isinstance(out, (list, tuple)):
+            return [autodiff.convert_to_tensor(o) for o in out]
+        return autodiff.convert_to_tensor(out)
+
     def _call_on_array(self, x, training):
         """``model(x)`` on an array: the outputs, through a plan of this call."""
         self._maybe_build(tuple(x.shape[1:]))
-        return self._predict_arrays(x, max(x.shape[0], 1), training=training)
+        return self._outputs_from_flat(self._predict_arrays(x, max(x.shape[0], 1),
+                                                            training=training))
 
     def _outputs_from_flat(self, y):
         """Predictions from the plan's (n, output size) rows (one array here)."""
@@ -223,6 +237,13 @@ class Model(TrainingMixin, Layer):
     def __repr__(self):
         return "<%s name=%s, layers=%d, built=%s>" % (type(self).__name__, self.name,
                                                       len(self.layers), self.built)
+
+
+def _adopt_dtype(layer, dtype):
+    """``dtype`` for every tracked sublayer (recursively) that did not choose its own."""
+    for sub in layer._tracked_layers():
+        sub._set_dtype(dtype)
+        _adopt_dtype(sub, dtype)
 
 
 class _ModelCall(Layer):

@@ -180,6 +180,15 @@ class Sequential(Model):
             out.extend(inner() if inner is not None else [layer])
         return out
 
+    def _call_on_tensors(self, x, training):
+        """On Tensors (under a GradientTape): the layers in turn, each its own tape op."""
+        from .. import autodiff
+
+        h = x
+        for sub in self._plan_layers():
+            h = sub(h, training=training)
+        return h if isinstance(h, autodiff.Tensor) else autodiff.Tensor(h)
+
     def _call_on_array(self, x, training):
         """``model(x)`` on an array: the outputs, through a plan of this call."""
         if not self.layers:

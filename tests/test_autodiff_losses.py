@@ -112,7 +112,7 @@ def test_keras_loss_objects_return_tensors_under_a_tape():
     with bprop.GradientTape() as tape:
         loss = loss_obj(LABELS, p)
     assert isinstance(loss, bprop.Tensor)
-    assert float(loss) == pytest.approx(loss_obj(LABELS, LOGITS), rel=1e-12)
+    assert float(loss) == pytest.approx(float(loss_obj(LABELS, LOGITS)), rel=1e-12)
     grad = np.asarray(tape.gradient(loss, p))
     np.testing.assert_allclose(grad, (np.exp(_log_softmax(LOGITS)) - ONEHOT) / 4, rtol=1e-12)
 
@@ -146,6 +146,8 @@ def test_tape_and_arrays_give_the_same_loss_for_unnormalised_probabilities(name)
     y = np.array([2, 0]) if name.startswith("Sparse") else np.eye(3)[[2, 0]]
     loss = getattr(bprop.losses, name)()
     on_arrays = loss(y, p)
+    assert isinstance(on_arrays, bprop.Tensor) and on_arrays.shape == ()  # as Keras returns
+    on_arrays = float(on_arrays)
     with bprop.GradientTape() as tape:
         pv = bprop.Variable(p)
         on_tensors = loss(y, pv)

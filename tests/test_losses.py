@@ -169,8 +169,8 @@ def test_loss_objects_on_tensors_return_tensors_for_the_tape():
     with bprop.GradientTape() as tape:
         value = loss_fn(labels, logits)
     assert isinstance(value, bprop.Tensor)
-    expected = loss_fn(labels, logits.numpy())
+    expected = float(loss_fn(labels, logits.numpy()))
     assert float(np.asarray(value)) == pytest.approx(expected, rel=1e-12)
     grad = np.asarray(tape.gradient(value, logits))
-    numeric = numeric_gradient(lambda z: loss_fn(labels, z), logits.numpy())
+    numeric = numeric_gradient(lambda z: float(loss_fn(labels, z)), logits.numpy())
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)

@@ -140,8 +140,12 @@ class Loss:
         from . import ops
         from .engine.objective import LOSS_KERNELS
 
+        from .autodiff import Tensor
+
         kind, _ = self._plan_kind(self.from_logits)
-        return getattr(ops, LOSS_KERNELS[kind][0])(y2, t, sample_weight=w)
+        value = getattr(ops, LOSS_KERNELS[kind][0])(y2, t, sample_weight=w)
+        # A scalar Tensor, as Keras returns (float(loss) and loss.numpy() give the number).
+        return Tensor(np.asarray(value, dtype=y_pred.dtype))
 
     def _prepare_arrays(self, y_true, y_pred):
         """NumPy inputs of the user API: ``y_pred`` as a C-contiguous float array

@@ -83,13 +83,13 @@ def linspace(start, stop, num, axis=0):
     tshape = [1] * ndim
     tshape[ax] = num
     t = t.reshape(tshape)
-    a_e, b_e = np.expand_dims(a, ax), np.expand_dims(b, ax)
+    a_e = np.expand_dims(np.broadcast_to(a, shape), ax)
+    b_e = np.expand_dims(np.broadcast_to(b, shape), ax)
     out = (a_e + (b_e - a_e) * t).astype(dtype)
     if num > 1:
         idx = [slice(None)] * ndim
         idx[ax] = -1
         out[tuple(idx)] = np.broadcast_to(b, shape)
-    out = np.broadcast_to(out, tuple(shape[:ax]) + (num,) + tuple(shape[ax:])).copy()
 
     def backward(dy, needs):
         ga = gb = None

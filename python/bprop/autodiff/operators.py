@@ -26,14 +26,14 @@ def _value(obj):
 
 def _tensor_eq(fn, if_none):
     def method(self, other):
-        # As TensorFlow: ``t == None`` is False, and shapes that do not
-        # broadcast compare unequal instead of raising.
+        # As TensorFlow: ``t == None`` is False (``!=``: True), and shapes
+        # that do not broadcast compare unequal instead of raising.
         if other is None:
             return if_none
         try:
             return fn(self, other)
         except ValueError:
-            return Tensor._wrap(np.asarray(not if_none))
+            return Tensor._wrap(np.asarray(if_none))
     return method
 
 

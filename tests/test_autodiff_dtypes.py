@@ -251,3 +251,15 @@ def test_zeros_ones_fill_like_follow_the_input_dtype():
     assert tf.ones_like(tf.constant([1.0]), dtype=tf.int32).dtype == I32
     assert tf.ones([2], dtype=tf.bool).numpy().tolist() == [True, True]
     assert tf.zeros([2], dtype=tf.int64).dtype == I64
+
+
+def test_python_floats_reach_float64_without_rounding_to_float32():
+    assert tf.constant(0.1, dtype=tf.float64).numpy() == 0.1
+    assert (tf.constant([1.0], dtype=tf.float64) + 0.1).numpy()[0] == 1.0 + 0.1
+    assert (tf.constant([1.0], dtype=tf.float64) % 0.7).numpy()[0] == 1.0 % 0.7
+    assert tf.range(0, 0.35, 0.1, dtype=tf.float64).numpy()[3] == 0.1 * 3
+    assert tf.one_hot([0], 2, on_value=0.1, off_value=0.2, dtype=tf.float64).numpy()[0, 0] == 0.1
+    assert tf.convert_to_tensor(0.1, dtype_hint=tf.float64).numpy() == 0.1
+    assert tf.convert_to_tensor(0.1).dtype == F32
+    # ...while a cast converts the value first (float32) and then casts, as tf.cast does.
+    assert tf.cast(0.1, tf.float64).numpy() == float(np.float32(0.1))

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import utils
 from .autodiff.dtypes import as_dtype
-from .autodiff.tensor import Tensor, _shape_arg, natural_array
+from .autodiff.tensor import Tensor, _shape_arg, convert_array, natural_array
 
 __all__ = ["set_seed", "normal", "truncated_normal", "uniform", "shuffle"]
 
@@ -68,10 +68,12 @@ def _float_dtype(dtype, opname):
 
 def _param(value, argname, dtype, opname):
     """A mean/stddev/bound: a scalar or a tensor broadcastable to the shape."""
-    arr, _ = natural_array(value, "%s: %s" % (opname, argname))
+    arr, typed = natural_array(value, "%s: %s" % (opname, argname))
     if arr.dtype.kind == "b":
         raise TypeError("%s: %s: expected a number, got a bool" % (opname, argname))
-    return arr.astype(dtype)
+    # Python floats are read at the output precision (0.1 as float64), arrays cast.
+    return arr.astype(dtype) if typed else convert_array(arr, typed, dtype, argname, opname,
+                                                         value)
 
 
 def _broadcast(arr, shape, argname, opname):

@@ -34,7 +34,7 @@ def _scalar(value, argname):
         raise ValueError("range: %s: expected a scalar, got shape %s" % (argname, arr.shape))
     if arr.dtype not in _RANGE_ORDER:
         raise TypeError("range: %s: expected an int or float, got dtype %s" % (argname, arr.dtype))
-    return arr, typed
+    return arr, typed, value
 
 
 def range(start, limit=None, delta=1, dtype=None):  # noqa: A001 - the TF name
@@ -44,13 +44,15 @@ def range(start, limit=None, delta=1, dtype=None):  # noqa: A001 - the TF name
         start, limit = 0, start
     args = [_scalar(v, n) for v, n in ((start, "start"), (limit, "limit"), (delta, "delta"))]
     if dtype is None:
-        out_dtype = max((a.dtype for a, _ in args), key=_RANGE_ORDER.index)
+        out_dtype = max((a.dtype for a, _, _ in args), key=_RANGE_ORDER.index)
     else:
         out_dtype = as_dtype(dtype, "dtype")
         if out_dtype not in _RANGE_ORDER:
             raise TypeError("range: dtype: expected int32, int64, float32 or float64, got %s"
                             % out_dtype)
-    s, l, d = (a.astype(out_dtype)[()] for a, _ in args)
+    # A given float dtype reads Python floats at that precision (0.1 as float64).
+    s, l, d = (convert_array(a, typed, out_dtype, "value", None, v)[()]
+               if out_dtype.kind == "f" else a.astype(out_dtype)[()] for a, typed, v in args)
     if d == 0:
         raise ValueError("range: delta: expected a non-zero step, got 0")
     count = max(int(np.ceil((float(l) - float(s)) / float(d))), 0)
@@ -124,7 +126,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
             arr, typed = natural_array(v, "one_hot: " + name)
             if arr.ndim != 0:
                 raise ValueError("one_hot: %s: expected a scalar, got shape %s" % (name, arr.shape))
-            values[name] = (arr, typed)
+            values[name] = (arr, typed, v)
     if dtype is None and len(values) == 2 and \
             values["on_value"][0].dtype != values["off_value"][0].dtype:
         raise TypeError("one_hot: on_value has dtype %s but off_value has dtype %s"
@@ -135,10 +137,14 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         out_dtype = next(iter(values.values()))[0].dtype
     else:
         out_dtype = np.dtype(np.float32)
-    on = convert_array(*values["on_value"], out_dtype, "on_value", "one_hot") \
-        if "on_value" in values else np.ones((), out_dtype)
-    off = convert_array(*values["off_value"], out_dtype, "off_value", "one_hot") \
-        if "off_value" in values else np.zeros((), out_dtype)
+    on = np.ones((), out_dtype)
+    off = np.zeros((), out_dtype)
+    if "on_value" in values:
+        arr, typed, v = values["on_value"]
+        on = convert_array(arr, typed, out_dtype, "on_value", "one_hot", v)
+    if "off_value" in values:
+        arr, typed, v = values["off_value"]
+        off = convert_array(arr, typed, out_dtype, "off_value", "one_hot", v)
     ndim = idx.ndim + 1
     ax = -1 if axis is None else int(axis)
     if not -1 <= ax < ndim:

@@ -79,13 +79,15 @@ def natural_array(value, argname="value"):
     return arr, typed
 
 
-def convert_array(arr, typed, dtype, argname, opname=None):
+def convert_array(arr, typed, dtype, argname, opname=None, value=None):
     """``arr`` (from :func:`natural_array`) converted to ``dtype`` where
     TensorFlow allows it implicitly: anything numeric to a float dtype,
     integers and bools to an integer dtype, bools to bool.  Floats never become
     integers and numbers never become bools (TypeError: use bprop.cast).
     (Float *arrays* never get here: they insist on their dtype, see
-    :func:`prepare`.)"""
+    :func:`prepare`.)  ``value``: the Python value ``arr`` came from, read
+    again for a float dtype so that ``0.1`` becomes float64 without passing
+    through float32."""
     dtype = np.dtype(dtype)
     if arr.dtype == dtype:
         return arr
@@ -96,6 +98,8 @@ def convert_array(arr, typed, dtype, argname, opname=None):
         raise TypeError("%s: cannot convert a value of dtype %s to %s implicitly "
                         "(use bprop.cast)" % (where, arr.dtype if typed else _python_kind(arr),
                                               dtype))
+    if dst == "f" and not typed and value is not None:
+        return np.asarray(value, dtype=dtype)
     return arr.astype(dtype)
 
 
@@ -127,7 +131,7 @@ class Tensor(ArrayView):
                                 % (d, type(value).__name__, value.dtype))
             # A NumPy array given with an explicit dtype is converted as
             # tf.constant does; Python values only where that is lossless.
-            arr = arr.astype(d) if typed else convert_array(arr, typed, d, "value")
+            arr = arr.astype(d) if typed else convert_array(arr, typed, d, "value", None, value)
         # A private copy: mutating the caller's array must not change the tensor.
         self._value = np.array(arr, copy=True)
 
@@ -233,9 +237,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None):
     if dtype is None and dtype_hint is not None:
         arr, typed = natural_array(value)
         try:
-            return Tensor._wrap(np.array(convert_array(arr, typed, as_dtype(dtype_hint,
-                                                                             "dtype_hint"),
-                                                       "value"), copy=True))
+            hint = as_dtype(dtype_hint, "dtype_hint")
+            return Tensor._wrap(np.array(convert_array(arr, typed, hint, "value", None, value),
+                                         copy=True))
         except TypeError:
             return Tensor(value)
     return Tensor(value, dtype=dtype)
@@ -379,7 +383,7 @@ def prepare(opname, argnames, values, accept="float"):
     for i, (name, value) in enumerate(zip(argnames, values)):
         if i in naturals:
             arr, typed = naturals[i]
-            arrays.append(convert_array(arr, typed, dtype, name, opname))
+            arrays.append(convert_array(arr, typed, dtype, name, opname, value))
             sources.append(None)
         else:
             arrays.append(_read(value, snapshot))

@@ -31,6 +31,7 @@ from .logic import (
     equal, greater, greater_equal, less, less_equal, logical_and, logical_not, logical_or,
     logical_xor, not_equal, where,
 )
+from .nn import sigmoid, tanh
 from .losses import (
     binary_crossentropy, categorical_crossentropy, mean_absolute_error, mean_squared_error,
     sparse_categorical_crossentropy,
@@ -59,7 +60,7 @@ __all__ = [
     "fill", "range", "linspace", "one_hot",
     "add", "subtract", "multiply", "divide", "floordiv", "floormod", "negative", "pow",
     "square", "sqrt", "exp", "log", "abs", "maximum", "minimum", "clip_by_value", "cast",
-    "identity", "stop_gradient",
+    "identity", "stop_gradient", "sigmoid", "tanh",
     "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not", "where",
     "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any",

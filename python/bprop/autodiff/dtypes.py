@@ -8,7 +8,23 @@ is (Variable, constant, cast, ones...).  Tensors hold one of
 How a value that carries no dtype of its own becomes a tensor follows
 ``tf.constant``: Python bools -> bool, Python ints -> int32 (int64 when a
 value does not fit), Python floats -> float32, NumPy arrays and scalars
-keep their dtype.
+keep their dtype.  In an op, Python numbers and integer/bool NumPy values
+adopt the tensor operands' dtype where TensorFlow allows it (a float never
+becomes an integer); tensors of different dtypes never mix (TypeError).
+
+Where bprop differs from TensorFlow, on purpose:
+
+- a float NumPy array keeps its dtype in ops: float64 array + float32
+  tensor is a TypeError (TensorFlow silently casts the array, even a float
+  array onto an int32 tensor);
+- with no tensor operand at all, Python/NumPy operands are promoted
+  (``add(1, 2.5)`` is float32; TensorFlow refuses or not depending on the
+  argument order), and float-only ops (sqrt, exp, softmax...) take Python
+  or NumPy integers as float32 (TensorFlow refuses; integer *tensors* are
+  refused here too);
+- ``t[[0, 1]]`` indexes rows as NumPy does (TensorFlow reads the list as
+  ``t[0, 1]``);
+- float16, bfloat16, complex and string tensors are not supported.
 """
 from __future__ import annotations
 

@@ -99,6 +99,11 @@ ELEMENTWISE = {
     "clip_by_value": (lambda a: bprop.clip_by_value(a, -0.5, 0.5),
                       lambda a: np.clip(a, -0.5, 0.5), [distinct(4, 3) * 0.3 + 0.01]),
     "identity": (bprop.identity, lambda a: a, [normal(3)]),
+    "floormod": (lambda a, b: a % b, np.mod, [distinct(2, 3) + 0.05, positive(3) + 0.3]),
+    "cast_float64_to_float64": (lambda a: bprop.cast(a, bprop.float64), lambda a: a, [normal(3)]),
+    "where_xy": (lambda a, b: bprop.where(np.array([[True, False, True]]), a, b),
+                 lambda a, b: np.where([[True, False, True]], a, b), [normal(2, 3), normal(2, 1)]),
+    "softplus": (bprop.math.softplus, lambda a: np.log1p(np.exp(a)), [normal(3, 2) * 3]),
 }
 
 REDUCTIONS = {
@@ -112,6 +117,12 @@ REDUCTIONS = {
     "max_axis1": (lambda a: bprop.reduce_max(a, axis=1), lambda a: a.max(1), [distinct(3, 5)]),
     "min_all_keep": (lambda a: bprop.reduce_min(a, keepdims=True),
                      lambda a: a.min(keepdims=True), [distinct(2, 3)]),
+    "prod_axis1": (lambda a: bprop.reduce_prod(a, axis=1), lambda a: a.prod(1),
+                   [normal(3, 4)]),
+    "prod_with_a_zero": (lambda a: bprop.reduce_prod(a, axis=[0, 2], keepdims=True),
+                         lambda a: a.prod((0, 2), keepdims=True),
+                         [np.where(np.arange(24).reshape(2, 3, 4) == 5, 0.0, normal(2, 3, 4))]),
+    "prod_all": (bprop.reduce_prod, np.prod, [positive(2, 3)]),
 }
 
 SHAPES = {
@@ -123,6 +134,15 @@ SHAPES = {
     "squeeze": (bprop.squeeze, np.squeeze, [normal(3, 1, 2)]),
     "concat": (lambda a, b: bprop.concat([a, b], axis=1),
                lambda a, b: np.concatenate([a, b], 1), [normal(2, 3), normal(2, 2)]),
+    "stack_axis1": (lambda a, b: bprop.stack([a, b], axis=1),
+                    lambda a, b: np.stack([a, b], 1), [normal(2, 3), normal(2, 3)]),
+    "stack_last": (lambda a, b: bprop.stack([a, b], axis=-1),
+                   lambda a, b: np.stack([a, b], -1), [normal(3), normal(3)]),
+    "linspace": (lambda a, b: bprop.linspace(a, b, 5), lambda a, b: np.linspace(a, b, 5),
+                 [normal(2), normal(2)]),
+    "linspace_axis1_broadcast": (lambda a, b: bprop.linspace(a, b, 4, axis=1),
+                                 lambda a, b: np.linspace(a, np.broadcast_to(b, a.shape), 4,
+                                                          axis=1), [normal(3), normal()]),
     "getitem_slice": (lambda a: a[1:, ::2], lambda a: a[1:, ::2], [normal(3, 4)]),
     "getitem_repeated_rows": (lambda a: a[[0, 2, 0]], lambda a: a[[0, 2, 0]], [normal(3, 2)]),
 }

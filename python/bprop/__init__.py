@@ -23,8 +23,15 @@ from .autodiff import (  # noqa: E402 - after the areas it builds on
     maximum, minimum, clip_by_value, reduce_sum, reduce_mean, reduce_max, reduce_min,
     matmul, reshape, transpose, expand_dims, squeeze, concat, nn, math,
     zeros, ones, zeros_like, ones_like,
+    # TensorFlow's top-level ops (``import bprop as tf``)
+    fill, range, linspace, one_hot, floordiv, floormod, equal, not_equal, greater,
+    greater_equal, less, less_equal, logical_and, logical_or, logical_xor, logical_not, where,
+    reduce_prod, reduce_any, reduce_all, argmax, argmin, stack, dtypes, sigmoid, tanh,
 )
-from .autodiff.dtypes import float32, float64, int32, int64  # noqa: E402
+from .autodiff.dtypes import (  # noqa: E402
+    float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool, as_dtype,
+)
+from . import random  # noqa: E402 - tf.random: normal, uniform, shuffle, set_seed
 from . import datasets  # noqa: E402 - digits (bundled), mnist, fashion_mnist, IDX reader
 from .plotting import plot_history  # noqa: E402
 from . import activations, layers, losses, models, keras  # noqa: E402 - Keras-style models

@@ -8,28 +8,39 @@ gradients, as in TensorFlow::
         loss = bprop.reduce_mean(bprop.square(y_true - (w * x + b)))
     dw, db = tape.gradient(loss, [w, b])
 
-Modules: ``tensor`` (the Tensor type, operand conversion), ``tape``
-(GradientTape), ``elementwise`` / ``reductions`` / ``shape_ops`` / ``nn`` /
-``losses`` (ops with their backward rules), ``operators`` (Python operators
-on Tensor and Variable), ``layer_bridge`` (layers called on tensors).
+Modules: ``dtypes`` (dtype names and rules), ``tensor`` (the Tensor type,
+operand conversion), ``tape`` (GradientTape), ``elementwise`` /
+``reductions`` / ``shape_ops`` / ``logic`` / ``nn`` / ``losses`` (ops with
+their backward rules), ``creation`` (fill, range, linspace, one_hot),
+``operators`` (Python operators on Tensor and Variable), ``layer_bridge``
+(layers called on tensors).
 """
 from __future__ import annotations
 
 import sys
 
-from . import losses, math_ops, nn, operators
+from . import dtypes, losses, math_ops, nn, operators
+from .creation import fill, linspace, one_hot, range
 from .elementwise import (
-    abs, add, cast, clip_by_value, divide, exp, identity, log, maximum, minimum, multiply,
-    negative, pow, sqrt, square, stop_gradient, subtract,
+    abs, add, cast, clip_by_value, divide, exp, floordiv, floormod, identity, log, maximum,
+    minimum, multiply, negative, pow, sqrt, square, stop_gradient, subtract,
 )
 from .graph import set_backend
 from .layer_bridge import call_layer
+from .logic import (
+    equal, greater, greater_equal, less, less_equal, logical_and, logical_not, logical_or,
+    logical_xor, not_equal, where,
+)
+from .nn import sigmoid, tanh
 from .losses import (
     binary_crossentropy, categorical_crossentropy, mean_absolute_error, mean_squared_error,
     sparse_categorical_crossentropy,
 )
-from .reductions import reduce_max, reduce_mean, reduce_min, reduce_sum
-from .shape_ops import concat, expand_dims, matmul, reshape, squeeze, transpose
+from .reductions import (
+    argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod,
+    reduce_sum,
+)
+from .shape_ops import concat, expand_dims, matmul, reshape, squeeze, stack, transpose
 from .tape import GradientTape, tape_is_recording
 from .tensor import Tensor, constant, convert_to_tensor, ones, ones_like, zeros, zeros_like
 
@@ -46,11 +57,16 @@ sys.modules.setdefault(_root + ".math", math_ops)
 __all__ = [
     "Tensor", "GradientTape", "tape_is_recording", "call_layer", "constant",
     "convert_to_tensor", "set_backend", "zeros", "ones", "zeros_like", "ones_like",
-    "add", "subtract", "multiply", "divide", "negative", "pow", "square", "sqrt", "exp",
-    "log", "abs", "maximum", "minimum", "clip_by_value", "cast", "identity", "stop_gradient",
-    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min",
-    "matmul", "reshape", "transpose", "expand_dims", "squeeze", "concat",
+    "fill", "range", "linspace", "one_hot",
+    "add", "subtract", "multiply", "divide", "floordiv", "floormod", "negative", "pow",
+    "square", "sqrt", "exp", "log", "abs", "maximum", "minimum", "clip_by_value", "cast",
+    "identity", "stop_gradient", "sigmoid", "tanh",
+    "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "where",
+    "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any",
+    "reduce_all", "argmax", "argmin",
+    "matmul", "reshape", "transpose", "expand_dims", "squeeze", "concat", "stack",
     "mean_squared_error", "mean_absolute_error", "categorical_crossentropy",
     "sparse_categorical_crossentropy", "binary_crossentropy",
-    "nn", "math", "losses",
+    "nn", "math", "losses", "dtypes",
 ]

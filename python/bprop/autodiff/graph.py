@@ -31,9 +31,11 @@ def set_backend(identifier):
 
 def result(name, sources, value, backward):
     """Wrap ``value`` (an ndarray the op owns) in a Tensor and offer the op to
-    the recording tapes.  Constants-only ops are not recorded."""
+    the recording tapes.  Constants-only ops are not recorded, nor ops with
+    an integer or bool output (no gradient flows through those, as in
+    TensorFlow; ``backward`` may then be None)."""
     out = Tensor._wrap(np.asarray(value))
-    if any(s is not None for s in sources):
+    if backward is not None and out.dtype.kind == "f" and any(s is not None for s in sources):
         record(name, sources, out, backward)
     return out
 

@@ -27,6 +27,10 @@ def _input_array(layer, x):
     """``x`` as a C-contiguous array in the layer's dtype; the source to
     differentiate (a Tensor/Variable) or None for plain data."""
     dtype = np.dtype(getattr(layer, "dtype", np.float32))
+    if isinstance(x, Tensor) and x.dtype.kind != "f":
+        # An integer/bool tensor is data (no gradient flows through it):
+        # cast like plain data, as Keras layers accept integer inputs.
+        x = x._value
     if isinstance(x, (Tensor, Variable)):
         if x.dtype != dtype:
             raise TypeError(

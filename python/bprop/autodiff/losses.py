@@ -41,7 +41,10 @@ def _pred_dtype(y_pred, opname):
 
 
 def _data(y_true, dtype, opname):
-    """Plain label arrays adopt the prediction's dtype (Keras casts y_true)."""
+    """Plain label arrays and integer/bool label tensors (constants to the
+    tape) adopt the prediction's dtype (Keras casts y_true)."""
+    if isinstance(y_true, Tensor) and y_true.dtype.kind != "f":
+        y_true = y_true._value
     if isinstance(y_true, (Tensor, Variable)):
         return y_true
     arr = np.asarray(y_true)

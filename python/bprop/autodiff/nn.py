@@ -17,7 +17,7 @@ from .graph import backend, result
 from .tensor import prepare
 
 __all__ = [
-    "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "gelu", "softmax", "log_softmax",
     "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
     "sigmoid_cross_entropy_with_logits",
 ]
@@ -39,8 +39,21 @@ def _activation(name, x, alpha=LEAKY_RELU_ALPHA):
 
 
 def relu(features):
-    """``max(x, 0)``."""
+    """``max(x, 0)``; integer tensors too (as TensorFlow), without gradient."""
+    if not isinstance(features, np.ndarray) or features.dtype.kind != "f":
+        dtype, (a,), _src = prepare("relu", ("features",), (features,), "numeric")
+        if dtype.kind != "f":
+            return result("relu", (None,), np.maximum(a, a.dtype.type(0)), None)
     return _activation("relu", features)
+
+
+def softplus(features):
+    """``log(1 + exp(x))``, stable for large |x|; the gradient is sigmoid(x)."""
+    _, (a,), src = prepare("softplus", ("features",), (features,))
+    with np.errstate(over="ignore"):
+        out = np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a)))
+    sig = backend().sigmoid(_c(a))
+    return result("softplus", src, out.astype(a.dtype), lambda dy, needs: (dy * sig,))
 
 
 def sigmoid(x):

@@ -1,5 +1,5 @@
 """matmul and the shape ops: reshape, transpose, expand_dims, squeeze,
-concat, indexing.
+concat, stack, indexing.
 
 ``matmul`` of two 2-D tensors runs on the backend's GEMM kernel, forward
 and backward (transposes reach it as flags, never as copies); batched
@@ -15,7 +15,8 @@ from .graph import backend, result, unbroadcast
 from ..variables import Variable
 from .tensor import Tensor, prepare
 
-__all__ = ["matmul", "reshape", "transpose", "expand_dims", "squeeze", "concat", "getitem"]
+__all__ = ["matmul", "reshape", "transpose", "expand_dims", "squeeze", "concat", "stack",
+           "getitem"]
 
 
 def _check_matmul(a, b, transpose_a, transpose_b):
@@ -36,9 +37,14 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
 
     a: (..., m, k), b: (..., k, n) -> (..., m, n).
     """
-    _, (x, y), src = prepare("matmul", ("a", "b"), (a, b))
+    _, (x, y), src = prepare("matmul", ("a", "b"), (a, b), "numeric")
     transpose_a, transpose_b = bool(transpose_a), bool(transpose_b)
     _check_matmul(x, y, transpose_a, transpose_b)
+    if x.dtype.kind != "f":
+        # Integer matmul (no gradient): NumPy, as the core's GEMM is float-only.
+        opx = np.swapaxes(x, -1, -2) if transpose_a else x
+        opy = np.swapaxes(y, -1, -2) if transpose_b else y
+        return result("matmul", (None, None), np.matmul(opx, opy), None)
     if x.ndim == 2 and y.ndim == 2:
         return _matmul_2d(x, y, src, transpose_a, transpose_b)
     return _matmul_batched(x, y, src, transpose_a, transpose_b)
@@ -90,7 +96,7 @@ def _own(view, sources):
 
 def reshape(tensor, shape):
     """``tensor`` with a new shape of the same size (one entry may be -1)."""
-    _, (a,), src = prepare("reshape", ("tensor",), (tensor,))
+    _, (a,), src = prepare("reshape", ("tensor",), (tensor,), "all")
     shape = tuple(int(n) for n in np.asarray(shape, dtype=np.int64).reshape(-1))
     try:
         out = a.reshape(shape)
@@ -102,7 +108,7 @@ def reshape(tensor, shape):
 
 def transpose(a, perm=None):
     """Permute the axes (reverse them when ``perm`` is None)."""
-    _, (x,), src = prepare("transpose", ("a",), (a,))
+    _, (x,), src = prepare("transpose", ("a",), (a,), "all")
     if perm is None:
         perm = tuple(reversed(range(x.ndim)))
     perm = tuple(int(p) for p in perm)
@@ -117,7 +123,7 @@ def transpose(a, perm=None):
 
 def expand_dims(input, axis):  # noqa: A002 - the TF name
     """Insert an axis of length 1 at ``axis`` (negative counts from the end)."""
-    _, (a,), src = prepare("expand_dims", ("input",), (input,))
+    _, (a,), src = prepare("expand_dims", ("input",), (input,), "all")
     if not -a.ndim - 1 <= int(axis) <= a.ndim:
         raise ValueError("expand_dims: axis: expected a value in [%d, %d], got %r"
                          % (-a.ndim - 1, a.ndim, axis))
@@ -127,7 +133,7 @@ def expand_dims(input, axis):  # noqa: A002 - the TF name
 
 def squeeze(input, axis=None):  # noqa: A002 - the TF name
     """Remove axes of length 1 (all of them, or those in ``axis``)."""
-    _, (a,), src = prepare("squeeze", ("input",), (input,))
+    _, (a,), src = prepare("squeeze", ("input",), (input,), "all")
     if axis is not None:
         axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
         for ax in axes:
@@ -145,7 +151,7 @@ def concat(values, axis):
     if not isinstance(values, (list, tuple)) or not values:
         raise ValueError("concat: values: expected a non-empty list of tensors, got %r" % (values,))
     names = tuple("values[%d]" % i for i in range(len(values)))
-    _, arrays, src = prepare("concat", names, tuple(values))
+    _, arrays, src = prepare("concat", names, tuple(values), "all")
     try:
         out = np.concatenate(arrays, axis=axis)
     except ValueError as e:  # AxisError is a ValueError too
@@ -160,6 +166,28 @@ def concat(values, axis):
     return result("concat", src, out, backward)
 
 
+def stack(values, axis=0):
+    """Join a list of tensors of one shape along a new axis ``axis``."""
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ValueError("stack: values: expected a non-empty list of tensors, got %r" % (values,))
+    names = tuple("values[%d]" % i for i in range(len(values)))
+    _, arrays, src = prepare("stack", names, tuple(values), "all")
+    shapes = {x.shape for x in arrays}
+    if len(shapes) != 1:
+        raise ValueError("stack: values: expected tensors of one shape, got shapes %s"
+                         % [x.shape for x in arrays])
+    ndim = arrays[0].ndim + 1
+    if not -ndim <= int(axis) < ndim:
+        raise ValueError("stack: axis: expected a value in [%d, %d), got %r" % (-ndim, ndim, axis))
+    ax = int(axis) % ndim
+    out = np.stack(arrays, axis=ax)
+
+    def backward(dy, needs):
+        return tuple(np.take(dy, i, axis=ax) for i in range(len(arrays)))
+
+    return result("stack", src, out, backward)
+
+
 def _index_key(key):
     """Tensors used as indices become integer/boolean arrays."""
     if isinstance(key, tuple):
@@ -172,7 +200,7 @@ def _index_key(key):
 def getitem(tensor, key):
     """``tensor[key]`` with NumPy indexing; the gradient scatters back (adding
     where an index repeats)."""
-    _, (a,), src = prepare("getitem", ("tensor",), (tensor,))
+    _, (a,), src = prepare("getitem", ("tensor",), (tensor,), "all")
     key = _index_key(key)
     out = a[key]
     if isinstance(key, (numbers.Integral, slice)) or (

@@ -159,9 +159,12 @@ class GradientTape:
         self._used = False
 
     def watch(self, tensor):
-        """Track a Tensor or Variable (or a list/tuple/dict of them)."""
+        """Track a Tensor or Variable (or a list/tuple/dict of them).  Integer
+        and bool tensors are constants (no gradient flows through them, as in
+        TensorFlow): watching them is allowed and does nothing."""
         for obj in _flatten(tensor, "tensor")[0]:
-            self._tracked[id(obj)] = obj
+            if obj.dtype.kind == "f":
+                self._tracked[id(obj)] = obj
 
     def watched_variables(self):
         """The Variables this tape tracks, in the order first seen."""

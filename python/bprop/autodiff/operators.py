@@ -12,6 +12,8 @@ tensors and bitwise on integer ones (as in TensorFlow).
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..variables import Variable
@@ -30,6 +32,10 @@ def _tensor_eq(fn, if_none):
         # that do not broadcast compare unequal instead of raising.
         if other is None:
             return if_none
+        if not isinstance(other, (Tensor, Variable, numbers.Number, np.ndarray, np.generic,
+                                  list, tuple)):
+            # Not a value (pytest.approx, a sentinel): let the other side decide.
+            return NotImplemented
         try:
             return fn(self, other)
         except ValueError:

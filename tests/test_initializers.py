@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+import bprop
 from bprop import initializers, utils
 
 SHAPE = (300, 500)  # fan_in 300, fan_out 500: 150k draws, statistics to ~1%
@@ -147,3 +148,20 @@ def test_errors():
         initializers.RandomUniform(1.0, 0.0)
     with pytest.raises(TypeError, match="initializer: expected a name"):
         initializers.get(3.0)
+
+
+def test_constant_takes_an_array_broadcast_to_the_shape():
+    init = initializers.Constant([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(init((2, 3), "float64"), [[1, 2, 3], [1, 2, 3]])
+    assert init((2, 3)).dtype == np.float32
+    clone = initializers.deserialize(initializers.serialize(init))
+    np.testing.assert_array_equal(clone((3,)), [1, 2, 3])
+    layer = bprop.layers.Dense(3, bias_initializer=initializers.Constant(np.arange(3)),
+                               input_shape=(2,))
+    bprop.Sequential([layer])
+    np.testing.assert_array_equal(layer.bias.numpy(), [0, 1, 2])
+    with pytest.raises(ValueError, match=r"value: an array of shape \(3,\) cannot fill a weight "
+                                         r"of shape \(2, 2\)"):
+        init((2, 2))
+    with pytest.raises(TypeError, match=r"value: expected a real scalar or an array of finite"):
+        initializers.Constant([1.0, float("nan")])

@@ -269,10 +269,14 @@ def test_schedule_evaluated_at_iterations_before_the_step(backend):
     sched = schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
     var = bprop.Variable(np.array([0.0]))
     opt = optimizers.SGD(sched).set_backend(backend)
-    assert opt.learning_rate is sched
-    assert opt.current_learning_rate() == pytest.approx(0.1)
+    assert opt._learning_rate is sched
+    # Keras 3: the attribute reads the schedule's value now
+    assert opt.learning_rate == opt.current_learning_rate() == pytest.approx(0.1)
     opt.apply_gradients([(np.array([1.0]), var)])  # lr 0.1
-    assert opt.current_learning_rate() == pytest.approx(0.05)
+    assert opt.learning_rate == opt.current_learning_rate() == pytest.approx(0.05)
+    with pytest.raises(TypeError, match="learning_rate: this optimizer was created with the "
+                                        "schedule"):
+        opt.learning_rate = 0.01
     opt.apply_gradients([(np.array([1.0]), var)])  # lr 0.05
     assert var.value[0] == pytest.approx(-0.15, abs=1e-15)
 
@@ -584,3 +588,48 @@ def test_hyperparameters_set_after_construction_are_what_training_uses():
     model.fit(x, y, epochs=1, verbose=0, batch_size=8, shuffle=False)
     for a, b in zip(changed, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------- RMSprop momentum / centered
+@pytest.mark.parametrize("momentum,centered", [(0.0, True), (0.9, False), (0.5, True)])
+def test_rmsprop_momentum_and_centered_follow_keras_formula(momentum, centered):
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal(5)
+    grads = [rng.standard_normal(5) for _ in range(4)]
+    var = bprop.Variable(p0.copy())
+    opt = optimizers.RMSprop(learning_rate=0.01, rho=0.8, momentum=momentum, epsilon=1e-7,
+                             centered=centered)
+    for g in grads:
+        opt.apply_gradients([(g, var)])
+    # Keras 3's update, written out
+    p, sq, avg, vel = p0.copy(), np.zeros(5), np.zeros(5), np.zeros(5)
+    for g in grads:
+        sq = 0.8 * sq + 0.2 * g * g
+        if centered:
+            avg = 0.8 * avg + 0.2 * g
+            denom = sq - avg * avg + 1e-7
+        else:
+            denom = sq + 1e-7
+        inc = 0.01 * g / np.sqrt(denom)
+        if momentum:
+            vel = momentum * vel + inc
+            p -= vel
+        else:
+            p -= inc
+    np.testing.assert_allclose(var.numpy(), p, rtol=1e-12)
+    assert opt.get_config()["momentum"] == momentum and opt.get_config()["centered"] == centered
+    names = ("sq_avg",) + (("velocity",) if momentum else ()) + (("average_grad",) if centered
+                                                                else ())
+    assert opt._slot_names == names
+
+
+def test_rmsprop_with_momentum_trains_a_model_op_by_op():
+    x = np.random.default_rng(1).standard_normal((40, 3)).astype(np.float32)
+    y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+    model = bprop.Sequential([bprop.layers.Dense(1, input_shape=(3,))])
+    model.compile(optimizers.RMSprop(0.01, momentum=0.9, centered=True), "mse")
+    hist = model.fit(x, y, batch_size=8, epochs=20, verbose=0).history
+    assert not model._train_plan().in_core  # the NumPy update runs op by op
+    assert hist["loss"][-1] < 0.1 * hist["loss"][0]
+    with pytest.raises(ValueError, match=r"centered: expected True or False, got 'yes'"):
+        optimizers.RMSprop(centered="yes")

@@ -108,18 +108,32 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
-    """Every element equal to ``value`` (a real scalar)."""
+    """``value`` everywhere: a real scalar, or an array broadcast to the weight's shape
+    (Keras accepts both)."""
 
     def __init__(self, value=0.0):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError("value: expected a real scalar, got %r" % (value,))
-        self.value = float(value)
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError("value: expected a real scalar or array, got %r" % (value,))
+        if isinstance(value, numbers.Real):
+            self.value = float(value)
+            return
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "fiu" or not np.all(np.isfinite(arr)):
+            raise TypeError("value: expected a real scalar or an array of finite reals, got %r"
+                            % (value,))
+        self.value = arr.astype(np.float64)
 
     def _generate(self, shape, dtype, rng):
-        return np.full(shape, self.value, dtype=dtype)
+        if isinstance(self.value, float):
+            return np.full(shape, self.value, dtype=dtype)
+        try:
+            return np.array(np.broadcast_to(self.value, tuple(shape)), dtype=dtype)
+        except ValueError:
+            raise ValueError("value: an array of shape %s cannot fill a weight of shape %s"
+                             % (self.value.shape, tuple(shape))) from None
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if isinstance(self.value, float) else self.value.tolist()}
 
 
 class _MeanStddev(Initializer):

@@ -33,6 +33,14 @@ def _current_lr(optimizer):
     return float(optimizer.learning_rate)
 
 
+def _set_lr(optimizer, value):
+    replace = getattr(optimizer, "_replace_learning_rate", None)
+    if replace is not None:  # a bprop optimizer: replaces a schedule too
+        replace(value)
+    else:
+        optimizer.learning_rate = float(value)
+
+
 class LearningRateScheduler(Callback):
     """At each epoch's start set ``model.optimizer.learning_rate = schedule(epoch, lr)``.
 
@@ -65,7 +73,7 @@ class LearningRateScheduler(Callback):
                 or not math.isfinite(float(lr)) or lr < 0:
             raise ValueError("schedule: expected a finite float >= 0 for epoch %d, got %r"
                              % (epoch, lr))
-        optimizer.learning_rate = float(lr)
+        _set_lr(optimizer, lr)
         if self.verbose > 0:
             print("Epoch %d: LearningRateScheduler setting learning rate to %s."
                   % (epoch + 1, float(lr)))
@@ -147,7 +155,7 @@ class ReduceLROnPlateau(Callback):
             old_lr = _current_lr(optimizer)
             if old_lr > self.min_lr:
                 new_lr = max(old_lr * self.factor, self.min_lr)
-                optimizer.learning_rate = new_lr
+                _set_lr(optimizer, new_lr)
                 if self.verbose > 0:
                     print("Epoch %d: ReduceLROnPlateau reducing learning rate to %s."
                           % (epoch + 1, new_lr))

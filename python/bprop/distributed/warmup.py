@@ -59,12 +59,12 @@ class LearningRateWarmup(Callback):
         from . import size
 
         opt = self.model.optimizer
-        self._saved = opt.learning_rate
+        self._saved = opt._learning_rate  # the float or the schedule itself
         steps = int(round(self.warmup_epochs * (self.params.get("steps") or 0)))
         factor = 1.0 / size() if self.initial_factor is None else float(self.initial_factor)
-        opt.learning_rate = _Warmup(self._saved, steps, factor, opt.iterations)
+        opt._learning_rate = _Warmup(self._saved, steps, factor, opt.iterations)
 
     def on_train_end(self, logs=None):
         if self._saved is not None:
-            self.model.optimizer.learning_rate = self._saved
+            self.model.optimizer._learning_rate = self._saved
             self._saved = None

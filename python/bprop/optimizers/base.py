@@ -168,8 +168,9 @@ class Optimizer:
     # ------------------------------------------------------------ learning rate
     @property
     def learning_rate(self):
-        """The float or the schedule given; the value used now is :meth:`current_learning_rate`."""
-        return self._learning_rate
+        """The rate the next step uses, as Keras 3 reads it: the float given, or the
+        schedule's value at ``iterations`` (the schedule itself: ``_learning_rate``)."""
+        return self.current_learning_rate()
 
     @learning_rate.setter
     def learning_rate(self, value):
@@ -177,10 +178,21 @@ class Optimizer:
             value = value.item()
         elif isinstance(value, np.generic):
             value = value.item()
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule) and \
+                not isinstance(value, schedules.LearningRateSchedule):
+            raise TypeError("learning_rate: this optimizer was created with the schedule %r; "
+                            "its learning rate cannot be set to a number (give it another "
+                            "schedule, or create the optimizer with a float)"
+                            % (self._learning_rate,))
         self._learning_rate = _check_lr(value)
 
     # Keras 2 spelling, still used by older user code.
     lr = learning_rate
+
+    def _replace_learning_rate(self, value):
+        """Set the rate even over a schedule (what LearningRateScheduler and
+        ReduceLROnPlateau do: from then on the callback drives the rate)."""
+        self._learning_rate = _check_lr(float(value))
 
     def current_learning_rate(self):
         """The rate the next step uses: the float, or the schedule at ``iterations``."""

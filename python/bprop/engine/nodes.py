@@ -253,8 +253,9 @@ class TapeNode(_PythonSegment):
 
     def __init__(self, layer, in_shape, out_shape, trainable=()):
         super().__init__(layer, in_shape, out_shape, trainable)
+        regs = {id(v): r for v, r in layer._weight_regularizers()}
         for var in layer.weights:
-            self._add_param(var)
+            self._add_param(var, regs.get(id(var)))
         self._record = None
 
     def forward(self, be, x, n, ctx):

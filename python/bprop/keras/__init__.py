@@ -13,12 +13,12 @@ from __future__ import annotations
 import importlib.util
 
 from .. import activations, callbacks, initializers, layers, losses, metrics, models, optimizers
-from .. import utils
+from .. import regularizers, utils
 from ..layers import Input
 from ..models import Model, Sequential
 
 __all__ = ["Sequential", "Model", "Input", "activations", "callbacks", "initializers", "layers",
-           "losses", "metrics", "models", "optimizers", "utils"]
+           "losses", "metrics", "models", "optimizers", "regularizers", "utils"]
 
 # The data sets arrive in their own area; expose them once that package exists.
 if importlib.util.find_spec("bprop.datasets") is not None:

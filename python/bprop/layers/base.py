@@ -298,8 +298,29 @@ class Layer:
         return (None,) + tuple(self.compute_output_shape(tuple(shape)))
 
     # ------------------------------------------------------------ weights
-    def add_weight(self, shape, initializer="glorot_uniform", name=None, trainable=True):
-        """Create, register and return a Variable of ``shape`` in the layer's dtype."""
+    def add_weight(self, shape=None, initializer="glorot_uniform", name=None, trainable=True,
+                   regularizer=None, dtype=None, constraint=None, **kwargs):
+        """Create, register and return a Variable of ``shape`` in the layer's dtype.
+
+        ``regularizer`` (a ``bprop.regularizers`` L1/L2/L1L2 or its name) adds its
+        penalty of the weight to the training loss and to ``losses``.  Keras' other
+        keywords that change nothing here (``autocast``, ``aggregation``,
+        ``use_resource``, ``synchronization``) are accepted."""
+        from .. import regularizers as _regularizers
+
+        unknown = set(kwargs) - {"autocast", "aggregation", "use_resource", "synchronization",
+                                 "experimental_autocast", "caching_device"}
+        if unknown:
+            raise TypeError("add_weight: unexpected keyword arguments %s" % sorted(unknown))
+        if constraint is not None:
+            raise ValueError("constraint: weight constraints are not supported (None only)")
+        if shape is None:
+            shape = ()
+        if dtype is not None and float_dtype(dtype) != self._dtype:
+            raise ValueError("dtype: layer %r computes in %s; its weights must too, got %s"
+                             % (self.name, self._dtype, dtype))
+        if initializer is None:
+            initializer = "glorot_uniform"
         init = _initializers.get(initializer)
         label = "%s/%s" % (self.name, name or "weight%d" % len(self._variables))
         if _stored.source is not None:
@@ -308,7 +329,31 @@ class Layer:
             value = init(tuple(shape), dtype=self._dtype)
         var = Variable(value, dtype=self._dtype, trainable=trainable, name=label)
         self._variables.append(var)
+        reg = _regularizers.get(regularizer)
+        if reg is not None:
+            self.__dict__.setdefault("_added_regularizers", []).append((var, reg))
         return var
+
+    def _weight_regularizers(self):
+        """(Variable, regularizer) for every regularized weight here and in the tracked
+        sublayers: kernel_regularizer/bias_regularizer and add_weight(regularizer=...)."""
+        out = list(self.__dict__.get("_added_regularizers", []))
+        for attr in ("kernel", "bias", "depthwise_kernel"):
+            var = self.__dict__.get(attr)
+            reg = self.__dict__.get(attr + "_regularizer")
+            if var is not None and reg is not None and isinstance(var, Variable):
+                out.append((var, reg))
+        for sub in self._tracked_layers():
+            out.extend(sub._weight_regularizers())
+        return out
+
+    @property
+    def losses(self):
+        """The regularization penalties of the layer's weights now, as scalar Tensors
+        (Keras' ``layer.losses``; the compiled step adds them to the loss)."""
+        from .. import autodiff
+
+        return [autodiff.convert_to_tensor(reg(var)) for var, reg in self._weight_regularizers()]
 
     def get_weights(self):
         """Copies of the weight values, in ``weights`` order."""

@@ -199,6 +199,15 @@ class Model(TrainingMixin, Layer):
     def count_params(self):
         return int(sum(v.size for v in self.weights))
 
+    def _weight_regularizers(self):
+        out, seen = [], set()
+        for layer in self.layers:
+            for var, reg in layer._weight_regularizers():
+                if id(var) not in seen:
+                    seen.add(id(var))
+                    out.append((var, reg))
+        return out
+
     # ------------------------------------------------------------ summary / saving
     def _summary_rows(self):
         """(name (type), output shape, params) per layer; a subclassed model knows no
@@ -220,6 +229,12 @@ class Model(TrainingMixin, Layer):
             "model %r: a subclassed model has no config to save; save its weights "
             "(model.save_weights) and rebuild it in code, or implement get_config/from_config"
             % self.name)
+
+    def to_json(self, **kwargs):
+        """The architecture as JSON (``keras.models.model_from_json`` rebuilds it)."""
+        from .cloning import to_json
+
+        return to_json(self, **kwargs)
 
     def save(self, filepath, overwrite=True, include_optimizer=True):
         """Write architecture, weights and optimizer state to one file (atomically)."""

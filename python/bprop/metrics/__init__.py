@@ -93,6 +93,8 @@ def get(identifier, loss=None):
     """
     if isinstance(identifier, Metric):
         return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()  # a class, as Keras: its default instance
     if isinstance(identifier, str):
         key = identifier.lower()
         if key in ("accuracy", "acc"):

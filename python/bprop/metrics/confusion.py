@@ -45,7 +45,7 @@ def parse_thresholds(thresholds, default, argname="thresholds"):
     for t in values:
         if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Real):
             raise TypeError("%s: expected numbers in [0, 1], got %r" % (argname, thresholds))
-    bad = [t for t in values if not 0.0 <= float(t) <= 1.0]
+    bad = [float(t) for t in values if not 0.0 <= float(t) <= 1.0]
     if bad:
         raise ValueError("%s: expected values in [0, 1], got %s" % (argname, bad))
     return [float(t) for t in values]
@@ -175,10 +175,13 @@ class _ThresholdMetric(StatsMetric):
     _counts = ()  # which of "tp", "fp", "tn", "fn" the state keeps, in order
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
-        self.init_thresholds = thresholds
         self.top_k = check_int(top_k, "top_k", 1, allow_none=True)
         self.class_id = check_int(class_id, "class_id", 0, allow_none=True)
         self.thresholds = parse_thresholds(thresholds, 0.5 if self.top_k is None else NEG_INF)
+        # as given (None, one number or a list: Keras' config), in plain floats for JSON
+        self.init_thresholds = (None if thresholds is None else list(self.thresholds)
+                                if isinstance(thresholds, (list, tuple, np.ndarray))
+                                else self.thresholds[0])
         self._evenly = evenly_distributed(self.thresholds)
         super().__init__(name=name, dtype=dtype)
 

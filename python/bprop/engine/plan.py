@@ -24,7 +24,8 @@ runs through the GradientTape), so the rest of the step stays in the core.
 Otherwise the same plan runs op by op
 (:class:`~bprop.engine.op_executor.OpExecutor`): through
 ``bprop.reference`` on the NumPy backend (the oracle), through
-``bprop.ops`` kernel by kernel for a user's metric or optimizer.
+``bprop.ops`` kernel by kernel for a user's metric or optimizer, or a
+metric without a core kernel (Precision, AUC, the top-k accuracies, ...).
 """
 from __future__ import annotations
 

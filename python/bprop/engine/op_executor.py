@@ -20,11 +20,13 @@ from .plan import (STATUS_APPLIED, STATUS_LOSS_NOT_FINITE, STATUS_UPDATE_NOT_FIN
 __all__ = ["OpExecutor"]
 
 
-def _record_stats(all_stats, step_stats, s):
-    """Store step ``s``'s statistics vectors in ``all_stats`` (one (steps, length)
-    array per StatsMetric, None for the other metrics)."""
+def _record_stats(all_stats, step_stats, s, steps):
+    """Store step ``s``'s statistics vectors in ``all_stats``: one (steps, length)
+    array per StatsMetric, made at its first step (None for the other metrics)."""
     for i, v in enumerate(step_stats):
         if v is not None:
+            if all_stats[i] is None:
+                all_stats[i] = np.zeros((steps, v.size))
             all_stats[i][s] = v
 
 
@@ -140,7 +142,7 @@ class OpExecutor:
                 preds = predictions(self.be, plan.predictions, y2)
                 y_true = labels.reshape(y2.shape[:-1]) if labels is not None else t
                 sums[s], counts[s], step_stats = metric_sums(plan.metrics, y_true, preds)
-                _record_stats(stats, step_stats, s)
+                _record_stats(stats, step_stats, s, losses.shape[0])
         if not train:
             return STATUS_APPLIED
         if not math.isfinite(loss):
@@ -157,7 +159,7 @@ class OpExecutor:
         n = idx.shape[0]
         m = len(plan.metrics)
         sums, counts = np.zeros(m), np.zeros(m)
-        step_stats = self._empty_stats()
+        step_stats = [None] * m
         grads = [self._grad_of(v) for v in plan.trainable]
         part = 0.0
         if n:
@@ -175,6 +177,8 @@ class OpExecutor:
             if plan.trainable:
                 self._backward(grad, n, regularize=False)
         else:
+            # no rows here: zeros of the lengths the other processes' vectors have
+            step_stats = self._empty_stats()
             for g in grads:
                 g[...] = 0
         vectors = [v for v in step_stats if v is not None]
@@ -198,7 +202,7 @@ class OpExecutor:
                 if v is not None:
                     step_stats[i] = flat[pos:pos + v.size].astype(np.float64)
                     pos += v.size
-            _record_stats(all_stats, step_stats, s)
+            _record_stats(all_stats, step_stats, s, losses.shape[0])
         if not math.isfinite(loss):
             return STATUS_LOSS_NOT_FINITE
         if not plan.trainable:
@@ -231,9 +235,7 @@ class OpExecutor:
         sums = np.zeros((steps, m))
         counts = np.zeros((steps, m))
         status = np.zeros(steps, dtype=np.int8)
-        # (steps, length) per StatsMetric: the length is that of a batch of no rows
-        stats = [None if v is None else np.zeros((steps, v.size))
-                 for v in self._empty_stats()]
+        stats = [None] * m
         saved = self._snapshot() if train and plan.trainable else None
         done = 0
 

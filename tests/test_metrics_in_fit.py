@@ -209,10 +209,12 @@ def test_save_and_load_keep_the_metric_arguments(tmp_path):
     labels = rng.integers(0, 4, 40)
     model = _model(4, "softmax", "sparse_categorical_crossentropy",
                    [metrics.SparseTopKCategoricalAccuracy(k=2, name="top2"), "accuracy",
-                    {"class_name": "SparseTopKCategoricalAccuracy", "config": {"k": 3}}])
+                    {"class_name": "SparseTopKCategoricalAccuracy", "config": {"k": 3}},
+                    metrics.SparseCategoricalCrossentropy])
     model.save(tmp_path / "m.npz")
     loaded = bprop.load_model(tmp_path / "m.npz")
     assert [(m.name, getattr(m, "k", None)) for m in loaded.compiled_metrics] == [
-        ("top2", 2), ("accuracy", None), ("sparse_top_k_categorical_accuracy", 3)]
+        ("top2", 2), ("accuracy", None), ("sparse_top_k_categorical_accuracy", 3),
+        ("sparse_categorical_crossentropy", None)]
     assert loaded.evaluate(x, labels, verbose=0) == pytest.approx(
         model.evaluate(x, labels, verbose=0), rel=1e-12)

@@ -143,6 +143,8 @@ def _metric_entry(metric):
 
     if isinstance(metric, (str, dict)):
         return metric
+    if isinstance(metric, type):  # a class: compile used its default instance
+        metric = metric()
     if _metrics._BY_CLASS_NAME.get(type(metric).__name__) is type(metric):
         return _metrics.serialize(metric)
     return metric.name

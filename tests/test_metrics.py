@@ -169,3 +169,94 @@ def test_config_round_trip():
         assert type(clone) is type(m) and clone.get_config() == m.get_config()
     assert metrics.BinaryAccuracy(threshold=0.3).get_config() == {
         "name": "binary_accuracy", "dtype": "float32", "threshold": 0.3}
+
+
+def test_mean_and_sum_reduce_per_sample_as_keras(rng):
+    v = rng.random((6, 3))
+    w = rng.random(6)
+    we = rng.random((6, 3))
+    m = metrics.Mean()
+    m.update_state(v)                   # 6 samples, each the mean of its row
+    m.update_state(v, sample_weight=w)  # the row means weighted per sample
+    m.update_state(v, sample_weight=we)  # elementwise: sum(v w) per row / mean of row weights
+    m.update_state(2.0)                 # one more sample
+    total = v.mean(1).sum() + (v.mean(1) * w).sum() + (v * we).mean(1).sum() + 2.0
+    count = 6 + w.sum() + we.mean(1).sum() + 1
+    assert m.result() == pytest.approx(total / count, rel=1e-12)
+    m.reset_state()
+    m.update_state([1.0, 2.0], sample_weight=[0.0, 0.0])
+    assert m.result() == 0.0  # zero total weight
+    s = metrics.Sum()
+    assert s.result() == 0.0
+    s.update_state(v)
+    s.update_state(v, sample_weight=w)
+    s.update_state(3.0)
+    assert s(v[:, 0], sample_weight=2.0) == pytest.approx(
+        v.sum() + (v.sum(1) * w).sum() + 3.0 + 2.0 * v[:, 0].sum(), rel=1e-12)
+    s.reset_state()
+    assert s.result() == 0.0 and s.name == "sum"
+    with pytest.raises(ValueError, match="sample_weight: expected shape broadcastable"):
+        metrics.Sum().update_state(v, sample_weight=[1.0, 2.0])
+
+
+def test_root_mean_squared_error(rng):
+    y, p, w = rng.random((20, 3)), rng.random((20, 3)), rng.random(20)
+    per_sample = ((y - p) ** 2).mean(axis=1)
+    m = metrics.RootMeanSquaredError()
+    m.update_state(y, p, sample_weight=w)
+    assert m.result() == pytest.approx(np.sqrt((per_sample * w).sum() / w.sum()), rel=1e-12)
+    m.update_state(y[:4], p[:4])
+    assert m.result() == pytest.approx(
+        np.sqrt(((per_sample * w).sum() + per_sample[:4].sum()) / (w.sum() + 4)), rel=1e-12)
+    assert m.name == "root_mean_squared_error"
+    m.reset_state()
+    assert m.result() == 0.0
+    assert metrics.RootMeanSquaredError()([1.0, 2.0], [[1.0], [4.0]]) == pytest.approx(
+        np.sqrt(2.0))
+
+
+def test_keras_string_names():
+    expected = {
+        "precision": metrics.Precision, "recall": metrics.Recall, "auc": metrics.AUC,
+        "AUC": metrics.AUC, "top_k_categorical_accuracy": metrics.TopKCategoricalAccuracy,
+        "sparse_top_k_categorical_accuracy": metrics.SparseTopKCategoricalAccuracy,
+        "binary_crossentropy": metrics.BinaryCrossentropy, "bce": metrics.BinaryCrossentropy,
+        "categorical_crossentropy": metrics.CategoricalCrossentropy,
+        "sparse_categorical_crossentropy": metrics.SparseCategoricalCrossentropy,
+        "root_mean_squared_error": metrics.RootMeanSquaredError, "sum": metrics.Sum,
+        "mean": metrics.Mean, "true_positives": metrics.TruePositives,
+        "Precision": metrics.Precision, "RootMeanSquaredError": metrics.RootMeanSquaredError,
+    }
+    for name, cls in expected.items():
+        m = metrics.get(name)
+        assert type(m) is cls and m.name == name
+    # Keras 3 has no "rmse" (only "mse", "mae" and the like)
+    with pytest.raises(ValueError, match="metric: unknown name 'rmse'"):
+        metrics.get("rmse")
+    assert type(metrics.get(metrics.AUC)) is metrics.AUC  # a class: its default instance
+    assert metrics.get({"class_name": "Precision", "config": {"thresholds": 0.7}}).thresholds \
+        == [0.7]
+
+
+def test_every_metric_class_round_trips_its_config():
+    for cls in (metrics.Mean, metrics.Sum, metrics.Accuracy, metrics.BinaryAccuracy,
+                metrics.CategoricalAccuracy, metrics.SparseCategoricalAccuracy,
+                metrics.TopKCategoricalAccuracy, metrics.SparseTopKCategoricalAccuracy,
+                metrics.MeanSquaredError, metrics.RootMeanSquaredError,
+                metrics.MeanAbsoluteError, metrics.BinaryCrossentropy,
+                metrics.CategoricalCrossentropy, metrics.SparseCategoricalCrossentropy,
+                metrics.Precision, metrics.Recall, metrics.AUC, metrics.TruePositives,
+                metrics.FalsePositives, metrics.TrueNegatives, metrics.FalseNegatives):
+        m = cls(name="x", dtype="float64")
+        clone = metrics.deserialize(metrics.serialize(m))
+        assert type(clone) is cls and clone.get_config() == m.get_config()
+        assert clone.name == "x" and clone.dtype == "float64"
+
+
+def test_what_compile_cannot_log_is_refused():
+    metrics.Precision()._check_compilable()
+    with pytest.raises(ValueError, match=r"thresholds: Precision\(thresholds=\[0.3, 0.7\]\) "
+                                         "gives one value per threshold"):
+        metrics.Precision(thresholds=[0.3, 0.7])._check_compilable()
+    with pytest.raises(ValueError, match=r"metrics: Mean takes update_state\(values\)"):
+        metrics.Mean()._check_compilable()

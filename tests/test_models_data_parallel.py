@@ -115,9 +115,10 @@ def test_threads_as_processes_train_the_model_one_process_trains(monkeypatch, dt
     fit_kwargs = dict(x=x, y=y, batch_size=16, epochs=3, verbose=0, shuffle=False)
     alone = _model(dtype, make_opt(), executor)
     ref = alone.fit(**fit_kwargs).history
-    models, histories = _fit_in_threads(monkeypatch, size,
-                                        lambda r: _model(dtype, make_opt(), executor),
-                                        fit_kwargs)
+    # Built here, not in the threads: set_random_seed and the initializers share
+    # bprop's global generator, and threads seeding it at once drew different weights.
+    prebuilt = [_model(dtype, make_opt(), executor) for _ in range(size)]
+    models, histories = _fit_in_threads(monkeypatch, size, lambda r: prebuilt[r], fit_kwargs)
     for model in models[1:]:
         for a, b in zip(model.get_weights(), models[0].get_weights()):
             np.testing.assert_array_equal(a, b)

@@ -1,11 +1,12 @@
 """The end of a forward pass in the op-by-op plan: the loss kernel of each
-loss kind (the names the core plan knows), and the metrics' per-batch sums.
+loss kind (the names the core plan knows), and the metrics' per-batch sums
+(and statistics vectors).
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LOSS_KERNELS", "loss_value_and_grad", "metric_sums", "predictions"]
+__all__ = ["LOSS_KERNELS", "loss_value_and_grad", "metric_sums", "empty_stats", "predictions"]
 
 from ..opdefs import LOSS_KERNELS
 
@@ -28,13 +29,19 @@ def predictions(be, kind, y2):
 
 def metric_sums(metrics, y_true, preds):
     """Each metric's (sum of per-row values, row count) for one batch, without
-    touching its state; a metric that only has ``update_state`` (a user's, or
-    a stateful one) is updated directly and gets a NaN count."""
-    from ..metrics import Metric
+    touching its state, and ``stats``: for a metric that keeps a vector of
+    additive statistics (``StatsMetric``: Precision, AUC, ...) the batch's
+    vector (None for the others).  A metric that only has ``update_state`` (a
+    user's) is updated directly and gets a NaN count."""
+    from ..metrics import Metric, StatsMetric
 
     sums = np.zeros(len(metrics))
     counts = np.zeros(len(metrics))
+    stats = [None] * len(metrics)
     for i, m in enumerate(metrics):
+        if isinstance(m, StatsMetric):
+            stats[i] = np.asarray(m._batch_stats(y_true, preds), dtype=np.float64)
+            continue
         if type(m)._values is Metric._values:
             m.update_state(y_true, preds)
             counts[i] = np.nan
@@ -42,4 +49,15 @@ def metric_sums(metrics, y_true, preds):
         values = np.asarray(m._values(y_true, preds), dtype=np.float64)
         sums[i] = values.sum()
         counts[i] = values.size
-    return sums, counts
+    return sums, counts, stats
+
+
+def empty_stats(metrics, sparse, cols, dtype):
+    """The statistics of a batch of no rows (zeros of each vector's length), for a
+    data-parallel process whose slice of a step is empty."""
+    from ..metrics import StatsMetric
+
+    y_true = np.zeros((0,), np.int64) if sparse else np.zeros((0, cols), dtype)
+    preds = np.zeros((0, cols), dtype)
+    return [np.asarray(m._batch_stats(y_true, preds), dtype=np.float64)
+            if isinstance(m, StatsMetric) else None for m in metrics]

@@ -13,11 +13,21 @@ import math
 import numpy as np
 
 from .nodes import StepContext
-from .objective import loss_value_and_grad, metric_sums, predictions
+from .objective import empty_stats, loss_value_and_grad, metric_sums, predictions
 from .plan import (STATUS_APPLIED, STATUS_LOSS_NOT_FINITE, STATUS_UPDATE_NOT_FINITE,
                    RunResult)
 
 __all__ = ["OpExecutor"]
+
+
+def _record_stats(all_stats, step_stats, s, steps):
+    """Store step ``s``'s statistics vectors in ``all_stats``: one (steps, length)
+    array per StatsMetric, made at its first step (None for the other metrics)."""
+    for i, v in enumerate(step_stats):
+        if v is not None:
+            if all_stats[i] is None:
+                all_stats[i] = np.zeros((steps, v.size))
+            all_stats[i][s] = v
 
 
 class OpExecutor:
@@ -103,6 +113,11 @@ class OpExecutor:
         return finite
 
     # ------------------------------------------------------------------ runs
+    def _empty_stats(self):
+        plan = self.plan
+        return empty_stats(plan.metrics, plan.sparse,
+                           plan.out_shape[-1] if plan.out_shape else 1, plan.dtype)
+
     def _batch(self, data, idx):
         plan = self.plan
         x = np.take(data.x, idx, axis=0)
@@ -121,12 +136,13 @@ class OpExecutor:
         y, penalty = self._forward(x, n, ctx)
         loss, y2, t, grad = self._objective(y, n, labels, targets, weights, train, penalty)
         if record is not None:
-            losses, sums, counts, s = record
+            losses, sums, counts, stats, s = record
             losses[s] = loss
             if plan.metrics:
                 preds = predictions(self.be, plan.predictions, y2)
                 y_true = labels.reshape(y2.shape[:-1]) if labels is not None else t
-                sums[s], counts[s] = metric_sums(plan.metrics, y_true, preds)
+                sums[s], counts[s], step_stats = metric_sums(plan.metrics, y_true, preds)
+                _record_stats(stats, step_stats, s, losses.shape[0])
         if not train:
             return STATUS_APPLIED
         if not math.isfinite(loss):
@@ -143,6 +159,7 @@ class OpExecutor:
         n = idx.shape[0]
         m = len(plan.metrics)
         sums, counts = np.zeros(m), np.zeros(m)
+        step_stats = [None] * m
         grads = [self._grad_of(v) for v in plan.trainable]
         part = 0.0
         if n:
@@ -156,25 +173,36 @@ class OpExecutor:
             if plan.metrics:
                 preds = predictions(self.be, plan.predictions, y2)
                 y_true = labels.reshape(y2.shape[:-1]) if labels is not None else t
-                sums, counts = metric_sums(plan.metrics, y_true, preds)
+                sums, counts, step_stats = metric_sums(plan.metrics, y_true, preds)
             if plan.trainable:
                 self._backward(grad, n, regularize=False)
         else:
+            # no rows here: zeros of the lengths the other processes' vectors have
+            step_stats = self._empty_stats()
             for g in grads:
                 g[...] = 0
+        vectors = [v for v in step_stats if v is not None]
         flat = np.concatenate([g.reshape(-1) for g in grads]
                               + [np.array([part], plan.dtype), sums.astype(plan.dtype),
-                                 counts.astype(plan.dtype)])
+                                 counts.astype(plan.dtype)]
+                              + [v.astype(plan.dtype) for v in vectors])
         allreduce(flat)
         pos = 0
         for g in grads:
             g.reshape(-1)[...] = flat[pos:pos + g.size]
             pos += g.size
         loss = float(flat[pos]) + self._weight_penalty()
+        pos += 1
         if record is not None:
-            losses, all_sums, all_counts, s = record
+            losses, all_sums, all_counts, all_stats, s = record
             losses[s] = loss
-            all_sums[s], all_counts[s] = flat[pos + 1:pos + 1 + m], flat[pos + 1 + m:]
+            all_sums[s], all_counts[s] = flat[pos:pos + m], flat[pos + m:pos + 2 * m]
+            pos += 2 * m
+            for i, v in enumerate(step_stats):
+                if v is not None:
+                    step_stats[i] = flat[pos:pos + v.size].astype(np.float64)
+                    pos += v.size
+            _record_stats(all_stats, step_stats, s, losses.shape[0])
         if not math.isfinite(loss):
             return STATUS_LOSS_NOT_FINITE
         if not plan.trainable:
@@ -207,12 +235,13 @@ class OpExecutor:
         sums = np.zeros((steps, m))
         counts = np.zeros((steps, m))
         status = np.zeros(steps, dtype=np.int8)
+        stats = [None] * m
         saved = self._snapshot() if train and plan.trainable else None
         done = 0
 
         def step(s, record):
             lr = None if lrs is None else float(lrs[s])
-            rec = (losses, sums, counts, s) if record else None
+            rec = (losses, sums, counts, stats, s) if record else None
             if parallel is not None:
                 idx = rows[starts[s]:starts[s + 1]]
                 ctx = StepContext(train, dropout_counter + s, int(step_offsets[s]))
@@ -231,7 +260,8 @@ class OpExecutor:
             if status[s] != STATUS_APPLIED:
                 break
             done = s + 1
-        return RunResult(losses, sums, counts, status, done)
+        return RunResult(losses, sums, counts, status, done,
+                         stats if any(v is not None for v in stats) else None)
 
     def predict(self, x2, batch, out=None):
         plan = self.plan

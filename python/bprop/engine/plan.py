@@ -24,7 +24,8 @@ runs through the GradientTape), so the rest of the step stays in the core.
 Otherwise the same plan runs op by op
 (:class:`~bprop.engine.op_executor.OpExecutor`): through
 ``bprop.reference`` on the NumPy backend (the oracle), through
-``bprop.ops`` kernel by kernel for a user's metric or optimizer.
+``bprop.ops`` kernel by kernel for a user's metric or optimizer, or a
+metric without a core kernel (Precision, AUC, the top-k accuracies, ...).
 """
 from __future__ import annotations
 
@@ -37,11 +38,15 @@ from .nodes import ActivationNode, DenseNode
 
 __all__ = ["StepPlan", "PlanData", "RunResult", "build_nodes"]
 
-RunResult = collections.namedtuple("RunResult",
-                                   "losses metric_sums metric_counts status done")
+RunResult = collections.namedtuple(
+    "RunResult", "losses metric_sums metric_counts status done metric_stats",
+    defaults=(None,))
 RunResult.__doc__ = """Per-step results of a run: losses (float64), metric sums and counts
 (steps x metrics), status (0 applied, 1 loss not finite, 2 update not finite: undone)
-and ``done``, the steps applied (a training run stops at the first bad step)."""
+and ``done``, the steps applied (a training run stops at the first bad step).
+``metric_stats``: None, or per metric None or the (steps x length) statistics
+vectors of a metric that keeps them (``StatsMetric``: Precision, AUC, ...;
+those run op by op)."""
 
 STATUS_APPLIED, STATUS_LOSS_NOT_FINITE, STATUS_UPDATE_NOT_FINITE = 0, 1, 2
 

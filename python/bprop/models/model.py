@@ -171,6 +171,8 @@ class Model(TrainingMixin, Layer):
             metrics = [metrics]
         loss_name = None if self.compiled_loss is None else self.compiled_loss.fn_name
         self.compiled_metrics = [_metrics.get(m, loss=loss_name) for m in metrics]
+        for m in self.compiled_metrics:
+            m._check_compilable()  # e.g. several thresholds: not one float per step
         self._compile_args = {"loss": loss, "metrics": list(metrics)}
         self.compiled = True
         self._reset_plans()

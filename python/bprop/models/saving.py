@@ -6,7 +6,8 @@ Format (version 1): an uncompressed NumPy ``.npz`` zip archive holding
   "bprop-weights", "format_version": 1, "bprop_version": ..., "entries":
   [the names of every other entry]}`` (a reader checks it found exactly those)
 * ``architecture``   JSON: the model's ``get_config()`` (models only)
-* ``compile``        JSON: optimizer / loss / metrics configs (when compiled)
+* ``compile``        JSON: optimizer / loss / metrics configs (when compiled; a
+  metric as the name given to compile, or a built-in metric object's config)
 * ``weight_00000``.. the weights in ``model.weights`` order
 * ``optimizer_00000``.. ``optimizer.get_state()`` (iterations, then slots)
 
@@ -125,14 +126,28 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         compile_config = {
             "optimizer": _optimizers.serialize(model.optimizer),
             "loss": None if model.compiled_loss is None else _losses.serialize(model.compiled_loss),
-            "metrics": [m if isinstance(m, str) else m.name
-                        for m in model._compile_args["metrics"]],
+            "metrics": [_metric_entry(m) for m in model._compile_args["metrics"]],
         }
         entries["compile"] = _json_bytes(compile_config)
         if include_optimizer:
             for i, arr in enumerate(model.optimizer.get_state()):
                 entries["optimizer_%05d" % i] = np.asarray(arr)  # keeps 0-d iterations 0-d
     write_archive(path, _with_header(MODEL_MAGIC, entries))
+
+
+def _metric_entry(metric):
+    """A ``compile(metrics=...)`` entry as saved: a name or a config as given; a
+    built-in metric object as its config (``TopKCategoricalAccuracy(k=2)`` comes
+    back with k=2, not as the default its name would give); others by name."""
+    from .. import metrics as _metrics
+
+    if isinstance(metric, (str, dict)):
+        return metric
+    if isinstance(metric, type):  # a class: compile used its default instance
+        metric = metric()
+    if _metrics._BY_CLASS_NAME.get(type(metric).__name__) is type(metric):
+        return _metrics.serialize(metric)
+    return metric.name
 
 
 def load_model(filepath, custom_objects=None, compile=True):
@@ -174,8 +189,8 @@ def _compile_from(model, arrays, path):
     state = _numbered(arrays, "optimizer_", path)
     try:
         metrics = cfg["metrics"]
-        if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
-            raise TypeError("metrics: expected a list of names, got %r" % (metrics,))
+        if not isinstance(metrics, list) or not all(isinstance(m, (str, dict)) for m in metrics):
+            raise TypeError("metrics: expected a list of names and configs, got %r" % (metrics,))
         model.compile(optimizer=cfg["optimizer"], loss=cfg["loss"], metrics=metrics)
         if state:
             if len(state) > 1:

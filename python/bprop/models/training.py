@@ -94,30 +94,47 @@ def _batch_bounds(n, batch_size):
     return [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
 
 
+def _step_stats(res, j):
+    """Step ``j``'s statistics vectors of a :class:`RunResult` (None: no metric keeps any)."""
+    if res.metric_stats is None:
+        return None
+    return [None if v is None else v[j] for v in res.metric_stats]
+
+
 class _Tally:
     """One loop's running loss and metric sums.  They belong to the call, so two
     threads evaluating one model never mix their counts; :meth:`publish` copies
     them into the model's metric objects (what ``model.metrics`` reports).
 
     Steps are added one by one in order (plain floats: cheap), so the totals
-    do not depend on how the steps were grouped into core calls."""
+    do not depend on how the steps were grouped into core calls.  A metric
+    keeping a vector of statistics (``StatsMetric``: Precision, AUC, ...)
+    gets the sum of the steps' vectors."""
 
     def __init__(self, metrics):
+        from ..metrics import StatsMetric
+
         self.metrics = list(metrics)
         m = len(self.metrics)
         self.sums = [0.0] * m
         self.counts = [0.0] * m
+        self.keeps_stats = [isinstance(metric, StatsMetric) for metric in self.metrics]
+        self.stats = [None] * m
         self.direct = [False] * m  # updated by the op-by-op plan itself
         self.seen, self.loss_sum = 0, 0.0
 
-    def add(self, loss, rows, sums=None, counts=None):
-        """One step: its loss and rows, and (when applied) its metric sums and counts."""
+    def add(self, loss, rows, sums=None, counts=None, stats=None):
+        """One step: its loss and rows, and (when applied) its metric sums and counts
+        and statistics vectors."""
         self.seen += rows
         self.loss_sum += loss * rows
         if sums is None:
             return
         for i, (s, c) in enumerate(zip(sums, counts)):
-            if c != c:  # NaN: the plan updated this metric directly
+            if self.keeps_stats[i]:
+                v = stats[i]
+                self.stats[i] = v.copy() if self.stats[i] is None else self.stats[i] + v
+            elif c != c:  # NaN: the plan updated this metric directly
                 self.direct[i] = True
             else:
                 self.sums[i] += s
@@ -126,15 +143,19 @@ class _Tally:
     def logs(self, prefix=""):
         logs = {prefix + "loss": self.loss_sum / max(self.seen, 1)}
         for i, m in enumerate(self.metrics):
-            if self.direct[i]:
+            if self.keeps_stats[i]:
+                logs[prefix + m.name] = float(m._result_of(self.stats[i]))
+            elif self.direct[i]:
                 logs[prefix + m.name] = float(m.result())
             else:
-                logs[prefix + m.name] = self.sums[i] / self.counts[i] if self.counts[i] else 0.0
+                logs[prefix + m.name] = float(m._result_from(self.sums[i], self.counts[i]))
         return logs
 
     def publish(self):
         for i, m in enumerate(self.metrics):
-            if not self.direct[i]:
+            if self.keeps_stats[i]:
+                m._set_stats(self.stats[i])
+            elif not self.direct[i]:
                 m._set_batch_state(self.sums[i], self.counts[i])
 
 
@@ -320,7 +341,8 @@ class TrainingMixin:
             for j in range(attempted):
                 lo, hi = bounds[step + j]
                 applied = status[j] == STATUS_APPLIED
-                tally.add(losses[j], hi - lo, sums[j] if applied else None, counts[j])
+                tally.add(losses[j], hi - lo, sums[j] if applied else None, counts[j],
+                          _step_stats(res, j))
                 if not applied:
                     self._report_bad_step(status[j], losses[j], epoch, epochs, step + j,
                                           terminate_on_nan)
@@ -348,6 +370,9 @@ class TrainingMixin:
 
     # -------------------------------------------------------------- evaluate
     def _evaluate_arrays(self, x, y, sw, batch_size, dispatch, progress):
+        # Keras resets the metrics first: a user's metric that the plan updates
+        # directly must not carry the training epoch's state into validation.
+        self._reset_metrics()
         dispatch.on_test_begin({})
         n = x.shape[0]
         bounds = _batch_bounds(n, batch_size)
@@ -370,7 +395,7 @@ class TrainingMixin:
                 sums, counts = res.metric_sums.tolist(), res.metric_counts.tolist()
                 for j in range(k):
                     lo, hi = bounds[step + j]
-                    tally.add(losses[j], hi - lo, sums[j], counts[j])
+                    tally.add(losses[j], hi - lo, sums[j], counts[j], _step_stats(res, j))
                     if chunker.per_step:
                         dispatch.on_test_batch_end(step + j, tally.logs())
                 logs = tally.logs()
@@ -503,7 +528,7 @@ class TrainingMixin:
         tally = _Tally(self.compiled_metrics)
         applied = res.status[0] == STATUS_APPLIED
         tally.add(float(res.losses[0]), n, res.metric_sums[0].tolist() if applied else None,
-                  res.metric_counts[0].tolist())
+                  res.metric_counts[0].tolist(), _step_stats(res, 0))
         tally.publish()
         return self._format_result(tally.logs(), return_dict)
 
@@ -520,7 +545,8 @@ class TrainingMixin:
                 self._plan_cache.borrowed(self, "evaluate", self._plan_executor) as plan:
             res = plan.run(plan.data(x, y, sw), np.arange(n), n, train=False)
         tally = _Tally(self.compiled_metrics)
-        tally.add(float(res.losses[0]), n, res.metric_sums[0].tolist(), res.metric_counts[0].tolist())
+        tally.add(float(res.losses[0]), n, res.metric_sums[0].tolist(),
+                  res.metric_counts[0].tolist(), _step_stats(res, 0))
         tally.publish()
         return self._format_result(tally.logs(), return_dict)
 

@@ -9,13 +9,13 @@ from bprop import metrics
 
 def test_mean_running_and_weighted():
     m = metrics.Mean()
-    assert m.result() == 0.0
+    assert m._result_value() == 0.0
     m.update_state([1.0, 2.0, 3.0])
     m.update_state(6.0)
-    assert m.result() == pytest.approx(3.0)  # (1 + 2 + 3 + 6) / 4
+    assert m._result_value() == pytest.approx(3.0)  # (1 + 2 + 3 + 6) / 4
     m.reset_state()
     m.update_state([1.0, 3.0], sample_weight=[3.0, 1.0])
-    assert m.result() == pytest.approx(1.5)  # (3 + 3) / 4
+    assert m._result_value() == pytest.approx(1.5)  # (3 + 3) / 4
     assert m.name == "mean"
 
 
@@ -28,7 +28,7 @@ def test_custom_loop_usage_with_tensors():
     assert loss_metric(bprop.constant(4.0)) == pytest.approx(3.0)
     assert acc([1, 0], bprop.constant([[0.2, 0.8], [0.3, 0.7]])) == pytest.approx(0.5)
     loss_metric.reset_states()  # tf.keras spelling
-    assert loss_metric.result() == 0.0
+    assert loss_metric._result_value() == 0.0
 
 
 def test_sparse_categorical_accuracy():
@@ -37,10 +37,10 @@ def test_sparse_categorical_accuracy():
     m = metrics.SparseCategoricalAccuracy()
     assert m(y_true, y_pred) == pytest.approx(0.5)
     m.update_state(np.array([[0], [1]]), y_pred[:2])  # (n, 1) labels: no, no
-    assert m.result() == pytest.approx(2 / 6)
+    assert m._result_value() == pytest.approx(2 / 6)
     m.reset_state()
     m.update_state(y_true, y_pred, sample_weight=[1.0, 2.0, 3.0, 4.0])
-    assert m.result() == pytest.approx((1 + 3) / 10)
+    assert m._result_value() == pytest.approx((1 + 3) / 10)
     assert m.name == "sparse_categorical_accuracy"
 
 
@@ -51,7 +51,7 @@ def test_categorical_accuracy():
     assert m(y_true, y_pred) == pytest.approx(2 / 3)
     m.reset_state()
     m.update_state(y_true, y_pred, sample_weight=np.array([0.0, 1.0, 0.0]))
-    assert m.result() == 0.0
+    assert m._result_value() == 0.0
 
 
 def test_binary_accuracy_threshold_and_weights():
@@ -62,11 +62,11 @@ def test_binary_accuracy_threshold_and_weights():
     assert metrics.BinaryAccuracy(threshold=0.65)(y_true, y_pred) == pytest.approx(0.75)
     m = metrics.BinaryAccuracy()
     m.update_state(y_true, y_pred, sample_weight=[1.0, 1.0, 0.0, 2.0])
-    assert m.result() == pytest.approx(3 / 4)
+    assert m._result_value() == pytest.approx(3 / 4)
     # several outputs per sample: mean over the last axis per sample
     m2 = metrics.BinaryAccuracy()
     m2.update_state([[1, 0], [1, 1]], [[0.9, 0.8], [0.7, 0.6]], sample_weight=[3.0, 1.0])
-    assert m2.result() == pytest.approx((3 * 0.5 + 1 * 1.0) / 4)
+    assert m2._result_value() == pytest.approx((3 * 0.5 + 1 * 1.0) / 4)
 
 
 def test_accuracy_exact_match():
@@ -82,9 +82,9 @@ def test_mse_and_mae_per_sample_then_weighted():
     assert metrics.MeanAbsoluteError()(y_true, y_pred) == pytest.approx(1.5)
     m = metrics.MeanSquaredError()
     m.update_state(y_true, y_pred, sample_weight=[3.0, 1.0])
-    assert m.result() == pytest.approx((3 * 0.5 + 6.5) / 4)
+    assert m._result_value() == pytest.approx((3 * 0.5 + 6.5) / 4)
     m.update_state(y_true[:1], y_pred[:1])  # accumulates across batches
-    assert m.result() == pytest.approx((3 * 0.5 + 6.5 + 0.5) / 5)
+    assert m._result_value() == pytest.approx((3 * 0.5 + 6.5 + 0.5) / 5)
     assert m.name == "mean_squared_error"
 
 
@@ -121,12 +121,12 @@ def test_get_resolves_accuracy_from_the_loss():
 ])
 def test_accuracy_without_loss_resolves_from_shapes(y_true, y_pred, kind):
     m = metrics.get("accuracy", loss="mse")
-    assert isinstance(m, metrics.AutoAccuracy) and m.result() == 0.0
+    assert isinstance(m, metrics.AutoAccuracy) and m._result_value() == 0.0
     m.update_state(y_true, y_pred)
     assert type(m.resolved) is kind
-    assert m.result() == pytest.approx(0.5)
+    assert m._result_value() == pytest.approx(0.5)
     m.reset_state()
-    assert m.result() == 0.0
+    assert m._result_value() == 0.0
 
 
 def test_get_by_name_and_errors():
@@ -182,19 +182,20 @@ def test_mean_and_sum_reduce_per_sample_as_keras(rng):
     m.update_state(2.0)                 # one more sample
     total = v.mean(1).sum() + (v.mean(1) * w).sum() + (v * we).mean(1).sum() + 2.0
     count = 6 + w.sum() + we.mean(1).sum() + 1
-    assert m.result() == pytest.approx(total / count, rel=1e-12)
+    assert m._result_value() == pytest.approx(total / count, rel=1e-12)
     m.reset_state()
     m.update_state([1.0, 2.0], sample_weight=[0.0, 0.0])
-    assert m.result() == 0.0  # zero total weight
+    assert m._result_value() == 0.0  # zero total weight
     s = metrics.Sum()
-    assert s.result() == 0.0
+    assert s._result_value() == 0.0
     s.update_state(v)
     s.update_state(v, sample_weight=w)
     s.update_state(3.0)
-    assert s(v[:, 0], sample_weight=2.0) == pytest.approx(
+    s.update_state(v[:, 0], sample_weight=2.0)
+    assert s._result_value() == pytest.approx(
         v.sum() + (v.sum(1) * w).sum() + 3.0 + 2.0 * v[:, 0].sum(), rel=1e-12)
     s.reset_state()
-    assert s.result() == 0.0 and s.name == "sum"
+    assert s._result_value() == 0.0 and s.name == "sum"
     with pytest.raises(ValueError, match="sample_weight: expected shape broadcastable"):
         metrics.Sum().update_state(v, sample_weight=[1.0, 2.0])
 
@@ -204,13 +205,13 @@ def test_root_mean_squared_error(rng):
     per_sample = ((y - p) ** 2).mean(axis=1)
     m = metrics.RootMeanSquaredError()
     m.update_state(y, p, sample_weight=w)
-    assert m.result() == pytest.approx(np.sqrt((per_sample * w).sum() / w.sum()), rel=1e-12)
+    assert m._result_value() == pytest.approx(np.sqrt((per_sample * w).sum() / w.sum()), rel=1e-12)
     m.update_state(y[:4], p[:4])
-    assert m.result() == pytest.approx(
+    assert m._result_value() == pytest.approx(
         np.sqrt(((per_sample * w).sum() + per_sample[:4].sum()) / (w.sum() + 4)), rel=1e-12)
     assert m.name == "root_mean_squared_error"
     m.reset_state()
-    assert m.result() == 0.0
+    assert m._result_value() == 0.0
     assert metrics.RootMeanSquaredError()([1.0, 2.0], [[1.0], [4.0]]) == pytest.approx(
         np.sqrt(2.0))
 
@@ -260,3 +261,18 @@ def test_what_compile_cannot_log_is_refused():
         metrics.Precision(thresholds=[0.3, 0.7])._check_compilable()
     with pytest.raises(ValueError, match=r"metrics: Mean takes update_state\(values\)"):
         metrics.Mean()._check_compilable()
+
+
+def test_result_is_a_tensor_in_the_metric_dtype_as_keras():
+    import bprop
+
+    m = metrics.Mean()
+    m.update_state([1.0, 2.0, 4.0])
+    r = m.result()
+    assert isinstance(r, bprop.Tensor) and r.dtype == np.float32 and r.shape == ()
+    assert float(r) == np.float32(7.0 / 3.0) and r.numpy() == np.float32(7.0 / 3.0)
+    assert m._result_value() == pytest.approx(7.0 / 3.0, rel=1e-15)  # the float64 state
+    p = metrics.Precision(thresholds=[0.3, 0.7], dtype="float64")
+    p.update_state([1, 0, 1], [0.9, 0.5, 0.4])
+    np.testing.assert_array_equal(p.result().numpy(), [2 / 3, 1.0])
+    assert p(np.array([1]), np.array([0.8])).shape == (2,)  # __call__ returns the result

@@ -36,12 +36,12 @@ def test_top_k_categorical_accuracy(rng, k):
     assert m(onehot, scores) == pytest.approx(hits.mean())
     m.reset_state()
     m.update_state(onehot, scores, sample_weight=w)
-    assert m.result() == pytest.approx(_weighted_mean(hits, w))
+    assert m._result_value() == pytest.approx(_weighted_mean(hits, w))
     s = metrics.SparseTopKCategoricalAccuracy(k=k)
     s.update_state(labels, scores, sample_weight=w)
-    assert s.result() == pytest.approx(_weighted_mean(hits, w))
+    assert s._result_value() == pytest.approx(_weighted_mean(hits, w))
     s.update_state(labels[:, None], scores)  # (n, 1) labels; streams on
-    assert s.result() == pytest.approx(float((hits * w).sum() + hits.sum()) / (w.sum() + 50))
+    assert s._result_value() == pytest.approx(float((hits * w).sum() + hits.sum()) / (w.sum() + 50))
 
 
 def test_ties_straddling_the_boundary_are_hits():

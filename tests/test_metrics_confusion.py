@@ -63,7 +63,7 @@ def test_precision_and_recall_match_the_oracle_with_weights(rng, kwargs):
                           (metrics.Recall, _ratio(tp, tp + fn))):
         m = cls(**kwargs)
         m.update_state(y, p, sample_weight=w)
-        got = m.result()
+        got = m._result_value()
         if thresholds.size == 1:
             assert isinstance(got, float)
             assert got == pytest.approx(float(expected[0]), rel=1e-12)
@@ -81,12 +81,13 @@ def test_streaming_equals_one_batch_and_reset_starts_over(rng):
         parts = cls(thresholds=[0.3, 0.6])
         for lo, hi in ((0, 7), (7, 30), (30, 60)):
             parts.update_state(y[lo:hi], p[lo:hi], sample_weight=w[lo:hi])
-        np.testing.assert_allclose(parts.result(), whole.result(), rtol=1e-12)
+        np.testing.assert_allclose(parts._result_value(), whole._result_value(), rtol=1e-12)
         parts.reset_state()
-        np.testing.assert_array_equal(parts.result(), [0.0, 0.0])
+        np.testing.assert_array_equal(parts._result_value(), [0.0, 0.0])
         parts.update_state(y[:5], p[:5])
         fresh = cls(thresholds=[0.3, 0.6])
-        np.testing.assert_array_equal(parts.result(), fresh(y[:5], p[:5]))
+        fresh.update_state(y[:5], p[:5])
+        np.testing.assert_array_equal(parts._result_value(), fresh._result_value())
 
 
 def test_the_four_counts(rng):
@@ -96,7 +97,7 @@ def test_the_four_counts(rng):
                              metrics.TrueNegatives, metrics.FalseNegatives)):
         m = cls(thresholds=[0.25, 0.7])
         m.update_state(y, p, sample_weight=w)
-        np.testing.assert_allclose(m.result(), expected[i], rtol=1e-12)
+        np.testing.assert_allclose(m._result_value(), expected[i], rtol=1e-12)
         one = cls()
         assert one(y, p) == pytest.approx(oracle_counts(y, p, [0.5])[i][0])
 
@@ -106,7 +107,7 @@ def test_keras_docstring_examples():
     assert m([0, 1, 1, 1], [1, 0, 1, 1]) == pytest.approx(2 / 3)
     m.reset_state()
     m.update_state([0, 1, 1, 1], [1, 0, 1, 1], sample_weight=[0, 0, 1, 0])
-    assert m.result() == 1.0
+    assert m._result_value() == 1.0
     assert metrics.Precision(top_k=2)([0, 0, 1, 1], [1, 1, 1, 1]) == 0.0
     assert metrics.Precision(top_k=4)([0, 0, 1, 1], [1, 1, 1, 1]) == 0.5
     assert metrics.Recall()([0, 1, 1, 1], [1, 0, 1, 1]) == pytest.approx(2 / 3)
@@ -118,33 +119,33 @@ def test_weights_of_several_shapes_and_nonzero_labels_are_positive():
     p = np.array([[0.9, 0.9], [0.9, 0.1]])
     per_sample = metrics.Precision()
     per_sample.update_state(y, p, sample_weight=[2.0, 1.0])
-    assert per_sample.result() == pytest.approx((2 * 1 + 1) / (2 * 2 + 1))
+    assert per_sample._result_value() == pytest.approx((2 * 1 + 1) / (2 * 2 + 1))
     column = metrics.Precision()
     column.update_state(y, p, sample_weight=[[2.0], [1.0]])
-    assert column.result() == per_sample.result()
+    assert column._result_value() == per_sample._result_value()
     elements = metrics.Precision()
     elements.update_state(y, p, sample_weight=[[1.0, 3.0], [5.0, 7.0]])
-    assert elements.result() == pytest.approx((3 + 5) / (1 + 3 + 5))
+    assert elements._result_value() == pytest.approx((3 + 5) / (1 + 3 + 5))
     scalar = metrics.Precision()
     scalar.update_state(y, p, sample_weight=4.0)
-    assert scalar.result() == pytest.approx(2 / 3)
+    assert scalar._result_value() == pytest.approx(2 / 3)
 
 
 def test_zero_denominators_give_zero():
     assert metrics.Precision()([1, 1], [0.1, 0.2]) == 0.0  # nothing predicted positive
     assert metrics.Recall()([0, 0], [0.9, 0.2]) == 0.0     # no positive label
-    assert metrics.Precision().result() == 0.0             # no update
+    assert metrics.Precision()._result_value() == 0.0             # no update
     m = metrics.Recall()
     m.update_state([1, 1], [0.9, 0.9], sample_weight=[0, 0])
-    assert m.result() == 0.0
-    np.testing.assert_array_equal(metrics.Precision(thresholds=[0.1, 0.2]).result(), [0, 0])
+    assert m._result_value() == 0.0
+    np.testing.assert_array_equal(metrics.Precision(thresholds=[0.1, 0.2])._result_value(), [0, 0])
 
 
 def test_predictions_above_one_and_nan():
     # Keras' general path (not evenly spaced thresholds) compares without clipping;
     # its bucket path clips to [0, 1]: 1.5 is not above the threshold 1.0 there.
-    assert metrics.TruePositives(thresholds=[0.9, 1.0])([1], [1.5]).tolist() == [1.0, 1.0]
-    assert metrics.TruePositives(thresholds=[0.0, 0.5, 1.0])([1], [1.5]).tolist() \
+    assert metrics.TruePositives(thresholds=[0.9, 1.0])([1], [1.5]).numpy().tolist() == [1.0, 1.0]
+    assert metrics.TruePositives(thresholds=[0.0, 0.5, 1.0])([1], [1.5]).numpy().tolist() \
         == [1.0, 1.0, 0.0]
     assert metrics.FalseNegatives()([1, 1], [np.nan, 0.7]) == 1.0  # NaN is above nothing
 

@@ -45,7 +45,7 @@ def _standalone(model, x, y):
     for m in model.compiled_metrics:
         fresh = type(m).from_config(m.get_config())
         fresh.update_state(y, preds)
-        out[m.name] = fresh.result()
+        out[m.name] = fresh._result_value()
     return out
 
 
@@ -70,7 +70,7 @@ def test_evaluate_logs_the_metrics_of_the_predictions_unweighted():
     assert weighted["loss"] != pytest.approx(logs["loss"], rel=1e-6)
     # the model's metric objects hold the last loop's state
     for m in model.compiled_metrics:
-        assert m.result() == pytest.approx(expected[m.name], rel=1e-9)
+        assert m._result_value() == pytest.approx(expected[m.name], rel=1e-9)
     assert model.test_on_batch(x[:20], y[:20], return_dict=True)["auc"] == pytest.approx(
         _standalone(model, x[:20], y[:20])["auc"], rel=1e-9)
 

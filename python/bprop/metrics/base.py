@@ -114,12 +114,40 @@ def snake(name):
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def _tensor_result(raw):
+    """``result`` returning a Tensor in the metric's dtype, as Keras' (``float(m.result())``
+    and ``m.result().numpy()`` give the number); ``fit`` reads ``_result_value``."""
+    def result(self):
+        from ..autodiff import Tensor
+
+        value = raw(self)
+        if isinstance(value, Tensor):
+            return value
+        return Tensor(np.asarray(value, dtype=self.dtype))
+
+    result.__doc__ = raw.__doc__
+    result._raw = raw
+    return result
+
+
 class Metric:
     """Base class: a named accumulator with ``update_state``/``result``/``reset_state``.
 
     A mean metric implements ``_values(y_true, y_pred)`` (the per-sample
     values of a batch); its state is their weighted sum and count.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("result")
+        if own is not None and not hasattr(own, "_raw"):
+            cls.result = _tensor_result(own)
+
+    def _result_value(self):
+        """The result as a Python float (or a float64 array for several thresholds)."""
+        value = type(self).result._raw(self)
+        value = np.asarray(value.numpy() if hasattr(value, "numpy") else value, np.float64)
+        return float(value) if value.ndim == 0 else value
 
     def __init__(self, name=None, dtype=None):
         self.name = name if name is not None else snake(type(self).__name__)
@@ -187,7 +215,7 @@ class Metric:
         return cls(**config)
 
     def __repr__(self):
-        result = np.asarray(self.result(), dtype=np.float64)
+        result = np.asarray(self._result_value(), dtype=np.float64)
         text = ("%.6g" % result if result.ndim == 0
                 else np.array2string(result, precision=6, separator=", "))
         return "<bprop.metrics.%s name=%r result=%s>" % (type(self).__name__, self.name, text)
@@ -333,3 +361,6 @@ def sparse_labels(y_true, y_pred):
         raise ValueError("y_true: expected integer labels in [0, %d), got values in [%s, %s]"
                          % (classes, y_true.min(), y_true.max()))
     return y_true.astype(np.int64)
+
+
+Metric.result = _tensor_result(Metric.result)

@@ -146,7 +146,7 @@ class _Tally:
             if self.keeps_stats[i]:
                 logs[prefix + m.name] = float(m._result_of(self.stats[i]))
             elif self.direct[i]:
-                logs[prefix + m.name] = float(m.result())
+                logs[prefix + m.name] = float(m._result_value())
             else:
                 logs[prefix + m.name] = float(m._result_from(self.sums[i], self.counts[i]))
         return logs

@@ -27,6 +27,8 @@ from .autodiff import (  # noqa: E402 - after the areas it builds on
     fill, range, linspace, one_hot, floordiv, floormod, equal, not_equal, greater,
     greater_equal, less, less_equal, logical_and, logical_or, logical_xor, logical_not, where,
     reduce_prod, reduce_any, reduce_all, argmax, argmin, stack, dtypes, sigmoid, tanh,
+    add_n, argsort, boolean_mask, gather, norm, rank, reduce_std, reduce_variance, shape, size,
+    sort, split, tile,
 )
 from .autodiff.dtypes import (  # noqa: E402
     float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool, as_dtype,

@@ -25,6 +25,10 @@ from .elementwise import (
     abs, add, cast, clip_by_value, divide, exp, floordiv, floormod, identity, log, maximum,
     minimum, multiply, negative, pow, sqrt, square, stop_gradient, subtract,
 )
+from .array_ops import (
+    add_n, argsort, boolean_mask, gather, norm, rank, reduce_std, reduce_variance, shape, size,
+    sort, split, tile,
+)
 from .graph import set_backend
 from .layer_bridge import call_layer
 from .logic import (
@@ -55,6 +59,8 @@ sys.modules.setdefault(_root + ".nn", nn)
 sys.modules.setdefault(_root + ".math", math_ops)
 
 __all__ = [
+    "add_n", "argsort", "boolean_mask", "gather", "norm", "rank", "reduce_std",
+    "reduce_variance", "shape", "size", "sort", "split", "tile",
     "Tensor", "GradientTape", "tape_is_recording", "call_layer", "constant",
     "convert_to_tensor", "set_backend", "zeros", "ones", "zeros_like", "ones_like",
     "fill", "range", "linspace", "one_hot",

@@ -15,6 +15,8 @@ from .reductions import (  # noqa: F401
     reduce_sum,
 )
 
+from .array_ops import add_n, reduce_std, reduce_variance, top_k  # noqa: E402,F401
+
 mod = floormod  # ``tf.math.mod`` is floormod
 truediv = divide
 
@@ -25,5 +27,5 @@ __all__ = [
     "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not",
     "argmax", "argmin", "reduce_all", "reduce_any", "reduce_max", "reduce_mean", "reduce_min",
-    "reduce_prod", "reduce_sum",
+    "reduce_prod", "reduce_sum", "add_n", "reduce_std", "reduce_variance", "top_k",
 ]

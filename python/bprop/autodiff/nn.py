@@ -222,3 +222,8 @@ def sigmoid_cross_entropy_with_logits(labels, logits):
         return (-dy * z if needs[0] else None, dy * (sig - t) if needs[1] else None)
 
     return result(name, src, loss, backward)
+
+
+from .array_ops import l2_normalize  # noqa: E402,F401 - tf.nn.l2_normalize
+
+__all__.append("l2_normalize")

@@ -144,8 +144,11 @@ def test_get_names_classes_functions_and_configs():
     with pytest.raises(ValueError, match="loss: unknown name 'hinge'; known: "
                                          "binary_crossentropy, categorical_crossentropy"):
         losses.get("hinge")
-    with pytest.raises(ValueError, match="custom loss functions cannot be differentiated"):
-        losses.get(lambda a, b: 0.0)
+    wrapped = losses.get(lambda a, b: 0.0)  # a function of the user's: differentiated by the tape
+    assert isinstance(wrapped, losses.LossFunctionWrapper)
+    with pytest.raises(ValueError, match=r"loss: expected one of .*, a loss function or a config "
+                                         r"dict, got 3"):
+        losses.get(3)
     with pytest.raises(ValueError, match="reduction: expected 'sum_over_batch_size'"):
         losses.MeanSquaredError(reduction="sum")
 
@@ -174,3 +177,25 @@ def test_loss_objects_on_tensors_return_tensors_for_the_tape():
     grad = np.asarray(tape.gradient(value, logits))
     numeric = numeric_gradient(lambda z: float(loss_fn(labels, z)), logits.numpy())
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_a_loss_function_of_the_users_trains_through_the_tape():
+    """Keras' custom loss: a function of y_true, y_pred returning per-sample values."""
+    import bprop as tf
+
+    def scaled_mse(y_true, y_pred):
+        return tf.reduce_mean(tf.square(y_true - y_pred), axis=-1) * 2.0
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 3))
+    y = x @ np.array([[1.0], [-1.0], [0.5]])
+    model = bprop.Sequential([bprop.layers.Dense(1, input_shape=(3,))], dtype="float64")
+    model.compile("sgd", loss=scaled_mse)
+    w = rng.uniform(0.5, 2.0, 40)
+    value, grads = model.compute_gradients(x, y, sample_weight=w)
+    pred = model.predict(x, verbose=0)
+    assert value == pytest.approx(np.sum(2.0 * (pred - y)[:, 0] ** 2 * w) / 40, rel=1e-12)
+    np.testing.assert_allclose(grads[0], x.T @ (4.0 * (pred - y) * w[:, None]) / 40, rtol=1e-10)
+    hist = model.fit(x, y, epochs=30, verbose=0).history
+    assert not model._train_plan().in_core and hist["loss"][-1] < 0.1 * hist["loss"][0]
+    assert float(model.compiled_loss(y, pred)) == pytest.approx(2 * np.mean((pred - y) ** 2))

@@ -348,10 +348,62 @@ def get(identifier):
         return deserialize(identifier)
     if callable(identifier) and identifier in _FUNCTION_CLASSES:
         return _FUNCTION_CLASSES[identifier]()
+    if callable(identifier):  # a loss function of the user's: differentiated by the tape
+        return LossFunctionWrapper(identifier)
     raise ValueError(
-        "loss: expected one of %s, a bprop.losses.Loss or a config dict, got %r "
-        "(custom loss functions cannot be differentiated by the model)"
-        % (", ".join(sorted(_BY_NAME)), identifier))
+        "loss: expected one of %s, a bprop.losses.Loss, a loss function or a config dict, "
+        "got %r" % (", ".join(sorted(_BY_NAME)), identifier))
+
+
+class LossFunctionWrapper(Loss):
+    """``fn(y_true, y_pred) -> values`` as a Loss, as Keras wraps a loss function: the
+    values (per sample, or per element) are reduced by their weighted sum over their
+    number.  The model differentiates it through the GradientTape (its plan then runs
+    op by op), so ``fn`` must compute with bprop's tensor ops (``bprop.reduce_mean``,
+    ``bprop.square``, ...)."""
+
+    def __init__(self, fn, name=None, reduction="sum_over_batch_size", **kwargs):
+        if not callable(fn):
+            raise TypeError("fn: expected a function (y_true, y_pred) -> losses, got %r" % (fn,))
+        super().__init__(reduction=reduction, name=name or getattr(fn, "__name__", "loss"))
+        self.fn = fn
+        self.fn_kwargs = kwargs
+        self.fn_name = self.name
+
+    def _plan_kind(self, logits):
+        return "python", False
+
+    def _reduced(self, y_true, y_pred, row_weights=None):
+        from . import autodiff as ad
+
+        values = ad.convert_to_tensor(self.fn(y_true, y_pred, **self.fn_kwargs))
+        if row_weights is not None:
+            w = np.asarray(row_weights, dtype=values.dtype)
+            if values.ndim == 0:
+                raise ValueError("sample_weight: %s returns one value per batch, not per "
+                                 "sample; it cannot be weighted per sample" % self.name)
+            w = w.reshape((-1,) + (1,) * (values.ndim - 1))
+            values = ad.multiply(values, w)
+        count = max(int(np.prod(values.shape)), 1)
+        return ad.divide(ad.reduce_sum(values), values.dtype.type(count))
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        from . import autodiff as ad
+
+        y_pred = y_pred if _as_tensor_input(y_pred) is not None else ad.convert_to_tensor(
+            np.asarray(y_pred))
+        y_true = ad.convert_to_tensor(np.asarray(y_true, dtype=y_pred.dtype)
+                                      if not hasattr(y_true, "numpy") else y_true)
+        return self._reduced(y_true, y_pred, sample_weight)
+
+    def get_config(self):
+        return {"name": self.name, "fn": getattr(self.fn, "__name__", repr(self.fn))}
+
+    @classmethod
+    def from_config(cls, config):
+        raise ValueError("loss: a model compiled with the loss function %r cannot be rebuilt "
+                         "from a file; pass the function again (model.compile(loss=fn)) or load "
+                         "with compile=False" % (config.get("fn"),))
 
 
 def serialize(loss):

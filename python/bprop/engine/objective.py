@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LOSS_KERNELS", "loss_value_and_grad", "metric_sums", "empty_stats", "predictions"]
+__all__ = ["LOSS_KERNELS", "loss_value_and_grad", "python_loss_value_and_grad", "metric_sums",
+           "empty_stats", "predictions"]
 
 from ..opdefs import LOSS_KERNELS
 
@@ -18,6 +19,23 @@ def loss_value_and_grad(be, kind, y2, targets, row_weights, grad_out):
     if grad_out is not None:
         getattr(be, grad_name)(y2, targets, out=grad_out, sample_weight=row_weights)
     return getattr(be, value_name)(y2, targets, sample_weight=row_weights)
+
+
+def python_loss_value_and_grad(loss, y, targets, row_weights, grad_out):
+    """A loss function's value on outputs ``y`` (n, ...) as Keras reduces it (the weighted
+    sum of the values it returns over their number: "sum_over_batch_size") and, when
+    ``grad_out`` is given, its gradient with respect to ``y`` from the GradientTape."""
+    from .. import autodiff
+
+    yt = autodiff.Tensor(np.ascontiguousarray(y))
+    with autodiff.GradientTape() as tape:
+        tape.watch(yt)
+        total = loss._reduced(autodiff.Tensor(np.asarray(targets, dtype=y.dtype).reshape(y.shape)),
+                              yt, row_weights)
+    if grad_out is not None:
+        g = tape.gradient(total, yt)
+        grad_out[...] = 0 if g is None else np.asarray(g).reshape(grad_out.shape)
+    return float(total)
 
 
 def predictions(be, kind, y2):

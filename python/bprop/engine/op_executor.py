@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from .nodes import StepContext
-from .objective import empty_stats, loss_value_and_grad, metric_sums, predictions
+from .objective import (empty_stats, loss_value_and_grad, metric_sums, predictions,
+                        python_loss_value_and_grad)
 from .plan import (STATUS_APPLIED, STATUS_LOSS_NOT_FINITE, STATUS_UPDATE_NOT_FINITE,
                    RunResult)
 
@@ -60,7 +61,11 @@ class OpExecutor:
             grad = self._grad_bufs.get(y2.shape)
             if grad is None:
                 grad = self._grad_bufs[y2.shape] = np.empty(y2.shape, dtype=plan.dtype)
-        loss = loss_value_and_grad(self.be, plan.loss_kind, y2, t, row_weights, grad)
+        if plan.loss_kind == "python":  # a loss function of the user's, through the tape
+            loss = python_loss_value_and_grad(plan.loss, y.reshape((n,) + plan.out_shape),
+                                              targets, row_weights, grad)
+        else:
+            loss = loss_value_and_grad(self.be, plan.loss_kind, y2, t, row_weights, grad)
         if weight_penalties:
             penalty = self._weight_penalty(penalty)
         return loss + penalty, y2, t, grad

@@ -159,7 +159,7 @@ class StepPlan:
 
         if executor not in ("auto", "ops"):
             raise ValueError("executor: expected 'auto' or 'ops', got %r" % (executor,))
-        core = (executor == "auto" and self.backend is ops
+        core = (executor == "auto" and self.backend is ops and self.loss_kind != "python"
                 and all(node.core_kind is not None for node in self.nodes)
                 and all(kind is not None for kind in self.metric_kinds)
                 and (self.optimizer is None or self.optimizer._core_spec() is not None))

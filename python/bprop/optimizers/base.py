@@ -264,6 +264,11 @@ class Optimizer:
         return self._slots[variable][self._slot_names.index(slot_name)]
 
     # ------------------------------------------------------------ state (saving)
+    @property
+    def variables(self):
+        """Keras' ``optimizer.variables``: the step count, then every slot (copies)."""
+        return self.get_state()
+
     def get_state(self):
         """``[iterations, slots...]``: a 0-d int64 array, then each variable's slots
         (in ``_slot_names`` order) for the variables in first-seen order (see

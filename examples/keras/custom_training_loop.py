@@ -1,0 +1,60 @@
+"""Keras' "Writing a training loop from scratch", with only the import changed: batches,
+a GradientTape step, optimizer.apply_gradients, metrics updated per batch and reset per
+epoch, a validation loop, and the loss of the model's regularizers added by hand."""
+import numpy as np
+
+import bprop as tf
+from _data import digits
+
+keras = tf.keras
+
+
+def main():
+    tf.random.set_seed(0)
+    (x_train, y_train), (x_val, y_val) = digits(flatten=True)
+    inputs = keras.Input(shape=(64,), name="digits")
+    x = keras.layers.Dense(64, activation="relu",
+                           kernel_regularizer=keras.regularizers.l2(1e-4))(inputs)
+    x = keras.layers.Dense(64, activation="relu")(x)
+    outputs = keras.layers.Dense(10, name="predictions")(x)
+    model = keras.Model(inputs=inputs, outputs=outputs)
+
+    optimizer = keras.optimizers.SGD(learning_rate=0.05)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    train_acc_metric = keras.metrics.SparseCategoricalAccuracy()
+    val_acc_metric = keras.metrics.SparseCategoricalAccuracy()
+    batch_size = 64
+    rng = np.random.default_rng(0)
+
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss_value = loss_fn(y, logits) + tf.add_n(model.losses)
+        grads = tape.gradient(loss_value, model.trainable_weights)
+        optimizer.apply_gradients(zip(grads, model.trainable_weights))
+        train_acc_metric.update_state(y, logits)
+        return loss_value
+
+    def test_step(x, y):
+        val_acc_metric.update_state(y, model(x, training=False))
+
+    for epoch in range(15):
+        order = rng.permutation(len(x_train))
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            loss_value = train_step(x_train[idx], y_train[idx])
+        train_acc = train_acc_metric.result()
+        train_acc_metric.reset_state()
+        for start in range(0, len(x_val), batch_size):
+            test_step(x_val[start:start + batch_size], y_val[start:start + batch_size])
+        val_acc = val_acc_metric.result()
+        val_acc_metric.reset_state()
+        if epoch % 5 == 4:
+            print("epoch %d: last batch loss %.4f, training accuracy %.4f, validation "
+                  "accuracy %.4f" % (epoch, float(loss_value), float(train_acc), float(val_acc)))
+    assert float(val_acc) > 0.9
+    return float(val_acc)
+
+
+if __name__ == "__main__":
+    main()

@@ -185,3 +185,23 @@ def test_fashion_mnist_convnet_example_on_a_slice(capsys):
     assert "Total params: 34,826" in out
     assert len(history.history["loss"]) == 1
     assert accuracy > 0.5  # one epoch of 29 steps: far above chance (10%)
+
+
+def test_every_supported_name_in_the_keras_table_exists():
+    """The middle column of "What of Keras runs": each `tf.x` / `keras.x` name resolves
+    (tf is bprop, keras is bprop.keras)."""
+    import bprop
+
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("## What of Keras runs", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|") for line in section.splitlines() if line.startswith("| ")]
+    names = [n for row in rows[1:] for n in re.findall(r"`((?:tf|keras)\.[A-Za-z0-9_.]+)`", row[2])]
+    assert len(names) > 60
+    roots = {"tf": bprop, "keras": bprop.keras}
+    for name in names:
+        head, *parts = name.split(".")
+        obj = roots[head]
+        for part in parts:
+            assert hasattr(obj, part), "%s: %r has no %r" % (name, obj, part)
+            obj = getattr(obj, part)

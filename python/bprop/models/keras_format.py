@@ -483,11 +483,13 @@ def _optimizer_out(optimizer, style):
         config["amsgrad"] = False
     elif name == "RMSprop":
         config.update(momentum=0.0, centered=False)
-    out = {"class_name": name, "config": config}
-    if style == KERAS3:
-        out = {"module": "keras.optimizers", "class_name": name, "config": config,
-               "registered_name": None}
-    return out
+    if style == KERAS2:
+        # As tf.keras 2.21 writes it: so it builds its current optimizer, not the legacy
+        # one (which lacks weight_decay); Keras 3 takes the optimizer by its name.
+        config.update(jit_compile=False, is_legacy_optimizer=False)
+        return {"class_name": "Custom>" + name, "config": config}
+    return {"module": "keras.optimizers", "class_name": name, "config": config,
+            "registered_name": None}
 
 
 def _loss_out(model, style):

@@ -335,13 +335,17 @@ def write_legacy_optimizer(h5file, model, state_arrays):
 
 
 def _slot_of(name, slot_names):
-    """Which of bprop's ``slot_names`` a Keras optimizer weight name is, by name."""
+    """Which of bprop's ``slot_names`` a Keras optimizer weight name is.  Keras 1/2
+    (OptimizerV2) wrote "Adam/dense/kernel/m:0", tf.keras 2.11+ "Adam/m/dense/kernel:0"
+    (read back as "m/dense/kernel:0"), Keras 3 "adam/sequential_dense_kernel_momentum"."""
     parts = [p for p in re.sub(r":\d+$", "", name).split("/") if p]
-    tail = parts[-1].rsplit("_", 1)[-1] if parts else ""
-    for slot in slot_names:
-        aliases = _SLOT_ALIASES.get(slot, (slot,))
-        if any(p in aliases for p in parts[1:]) or tail in aliases:
-            return slot
+    if not parts:
+        return None
+    candidates = [parts[-1], parts[-1].rsplit("_", 1)[-1], parts[0]] + parts[1:2]
+    for token in candidates:
+        for slot in slot_names:
+            if token in _SLOT_ALIASES.get(slot, (slot,)):
+                return slot
     return None
 
 

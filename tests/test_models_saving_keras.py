@@ -156,6 +156,39 @@ def test_float64_model_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
 
 
+def test_nested_sequential(tmp_path):
+    bprop.utils.set_random_seed(2)
+    inner = bprop.Sequential([Dense(3, activation="relu"), Dense(3)], name="inner")
+    model = bprop.Sequential([Input((4,)), inner, Dense(2)], name="outer")
+    model.compile("adam", "mse")
+    x, _ = _fit(model)
+    for name in ("n.keras", "n.h5"):
+        model.save(tmp_path / name)
+        loaded = bprop.models.load_model(tmp_path / name)
+        assert loaded.layers[0].name == "inner" and len(loaded.layers[0].layers) == 2
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+        _same_state(loaded, model)
+    with zipfile.ZipFile(tmp_path / "n.keras") as zf:
+        data = zf.read("model.weights.h5")
+    with h5py.File(io.BytesIO(data), "r") as f:  # Keras 3 nests the inner model's layers
+        assert sorted(f["layers"]) == ["dense", "sequential"]
+        assert sorted(f["layers/sequential/layers"]) == ["dense", "dense_1"]
+        np.testing.assert_array_equal(f["layers/sequential/layers/dense_1/vars/0"][...],
+                                      inner.layers[1].kernel.numpy())
+        assert f["layers/sequential/vars"].attrs["name"] == "inner"
+
+
+def test_load_weights_warns_when_the_optimizer_differs(tmp_path):
+    model = _dense_model("adam")
+    x, _ = _fit(model)
+    model.save_weights(tmp_path / "w.weights.h5")
+    other = _dense_model("rmsprop")  # one slot per variable, not Adam's two
+    with pytest.warns(UserWarning, match="optimizer's variables were not loaded"):
+        other.load_weights(tmp_path / "w.weights.h5")
+    np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert other.optimizer.iterations == 0
+
+
 def test_the_files_have_keras_layout(tmp_path):
     """What Keras 3 reads: stored zip entries, class-named groups, optimizer vars."""
     model = _dense_model()
@@ -218,7 +251,7 @@ def test_the_legacy_file_has_keras2_layout(tmp_path):
         assert names[:3] == ["iteration:0", "SGD/m/hidden/kernel:0", "SGD/m/hidden/bias:0"]
 
 
-# ------------------------------------------------------------------ files built as Keras writes them
+# ------------------------------------------------------------ files built as Keras writes them
 def _policy(dtype="float32"):
     return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype},
             "registered_name": None}
@@ -644,6 +677,13 @@ def test_arrays_stored_outside_the_file_are_refused(tmp_path):
         g.create_dataset("1", data=np.zeros(3, np.float32))
     model = bprop.Sequential([Input((4,)), Dense(3)])
     with pytest.raises(ValueError, match="outside the file"):
+        model.load_weights(path)
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = np.zeros((4, 3), np.float32)
+    with h5py.File(path, "w") as f:  # a link into another file
+        f.create_group("vars")
+        f["layers/dense/vars"] = h5py.ExternalLink(str(tmp_path / "other.h5"), "/")
+    with pytest.raises(ValueError, match=r"'/layers/dense/vars' is a link \(ExternalLink\)"):
         model.load_weights(path)
 
 

@@ -31,6 +31,7 @@ import zipfile
 
 import numpy as np
 
+from . import keras_compile as _compile_fmt
 from . import keras_format as _fmt
 from . import keras_h5 as _h5
 from .archive import check_zip_entry, write_atomically
@@ -167,7 +168,7 @@ def save_keras(model, path, include_optimizer=True):
 
     config = _fmt.model_to_keras(model, _fmt.KERAS3)
     if model.compiled:
-        config["compile_config"] = _fmt.compile_to_keras(model, _fmt.KERAS3)
+        config["compile_config"] = _compile_fmt.compile_to_keras(model, _fmt.KERAS3)
     metadata = {"keras_version": KERAS3_VERSION, "bprop_version": __version__,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     optimizer = _optimizer_variables(model) if model.compiled and include_optimizer else None
@@ -222,7 +223,7 @@ def load_keras(filepath, custom_objects=None, compile=True):
     config, data = _read_keras_zip(path)
     kind = "Keras .keras file"
     arch = _mapped(path, _fmt.model_from_keras, config)
-    compile_args = (_mapped(path, _fmt.compile_from_keras, config.get("compile_config"))
+    compile_args = (_mapped(path, _compile_fmt.compile_from_keras, config.get("compile_config"))
                     if compile else None)
     try:
         with _open_h5_bytes(data) as f:
@@ -241,7 +242,7 @@ def save_legacy_h5(model, path, include_optimizer=True):
     """Write ``model`` as Keras 2 does to an HDF5 file (``model.save("m.h5")``)."""
     h5py = _h5.require_h5py()
     model_config = _fmt.model_to_keras(model, _fmt.KERAS2)
-    training = _fmt.compile_to_keras(model, _fmt.KERAS2) if include_optimizer else None
+    training = _compile_fmt.compile_to_keras(model, _fmt.KERAS2) if include_optimizer else None
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         f.attrs["backend"] = "tensorflow"
@@ -275,7 +276,7 @@ def load_legacy_h5(filepath, custom_objects=None, compile=True):
             compile_args, arrays, names = None, None, None
             training = reader.text(f, "training_config") if compile else None
             if training is not None:
-                compile_args = _mapped(path, _fmt.compile_from_keras,
+                compile_args = _mapped(path, _compile_fmt.compile_from_keras,
                                        _json(training, "training_config"), "optimizer_config")
                 group = reader.group("optimizer_weights", required=False)
                 if group is not None:

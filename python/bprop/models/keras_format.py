@@ -1,4 +1,6 @@
-"""Keras' JSON configs <-> bprop's: the one place that knows how they differ.
+"""Keras' model configs <-> bprop's: the one place (with
+:mod:`bprop.models.keras_compile` for the optimizer, loss and metrics) that
+knows how they differ.
 
 Keras 3 (``config.json`` of a ``.keras`` file) wraps every object as
 ``{"module", "class_name", "config", "registered_name"}``, names dtypes by a
@@ -9,7 +11,9 @@ Keras 3 (``config.json`` of a ``.keras`` file) wraps every object as
 Both are read; :data:`KERAS3` or :data:`KERAS2` chooses what is written.
 
 Reading maps a Keras config to bprop's ``{"class_name", "config"}`` (what
-``bprop.layers.deserialize`` and ``Sequential.compile`` take).  A Keras
+``bprop.layers.deserialize`` and ``Sequential.compile`` take).  The helpers
+:func:`unwrap`, :func:`kwargs_for`, :func:`registry_in` and :func:`object_out`
+are those rules, shared with :mod:`bprop.models.keras_compile`.  A Keras
 option bprop's class takes passes as it is (bprop checks its value); one it
 does not take is dropped when it is off (None or False, or one of the
 defaults in :data:`_KERAS_DEFAULTS`) and otherwise refused with a ValueError
@@ -22,8 +26,8 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["KERAS2", "KERAS3", "LAYER_CLASSES", "OPTIMIZER_CLASSES", "model_to_keras",
-           "compile_to_keras", "model_from_keras", "compile_from_keras", "optimizer_from_keras"]
+__all__ = ["KERAS2", "KERAS3", "LAYER_CLASSES", "model_to_keras", "model_from_keras",
+           "unwrap", "kwargs_for", "registry_in", "object_out", "short"]
 
 KERAS3 = "keras3"
 KERAS2 = "keras2"
@@ -33,9 +37,6 @@ LAYER_CLASSES = ("Dense", "Dropout", "Flatten", "Activation", "Conv2D", "Conv1D"
                  "MaxPooling2D", "MaxPooling1D", "AveragePooling2D", "AveragePooling1D",
                  "GlobalAveragePooling2D", "GlobalAveragePooling1D", "GlobalMaxPooling2D",
                  "GlobalMaxPooling1D", "ZeroPadding2D", "ZeroPadding1D", "Reshape")
-OPTIMIZER_CLASSES = ("SGD", "RMSprop", "Adam", "AdamW", "Adagrad")
-_LOSS_CLASSES = ("MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
-                 "CategoricalCrossentropy", "SparseCategoricalCrossentropy")
 _ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax")
 _DTYPES = ("float32", "float64")
 _GELU = ("activation 'gelu': Keras' gelu is the exact (erf) form, bprop's the tanh "
@@ -58,16 +59,16 @@ def _where_layer(config, class_name):
     return "layer %r (%s)" % (name, class_name) if name else "layer %s" % class_name
 
 
-def _unwrap(obj, what):
+def unwrap(obj, what):
     """``(class_name, config)`` of a Keras object dict (either style)."""
     if not isinstance(obj, dict) or not isinstance(obj.get("class_name"), str):
         raise ValueError("%s: expected a Keras object {'class_name': ..., 'config': ...}, got %r"
-                         % (what, _short(obj)))
+                         % (what, short(obj)))
     config = obj.get("config", {})
     return obj["class_name"], ({} if config is None else config)
 
 
-def _short(value, limit=120):
+def short(value, limit=120):
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -91,11 +92,11 @@ def _is_off(key, value):
     return allowed is _ANY or (allowed is not None and value in allowed)
 
 
-def _kwargs_for(cls, config, where, convert=None):
+def kwargs_for(cls, config, where, convert=None):
     """``config``'s options as keyword arguments of ``cls``: converted by
     ``convert[key]`` where given, dropped when bprop lacks them and they are off."""
     if not isinstance(config, dict):
-        raise ValueError("%s: expected a config dict, got %r" % (where, _short(config)))
+        raise ValueError("%s: expected a config dict, got %r" % (where, short(config)))
     accepted = _accepted(cls)
     out = {}
     for key, value in config.items():
@@ -103,7 +104,7 @@ def _kwargs_for(cls, config, where, convert=None):
             out[key] = convert[key](value) if convert and key in convert else value
         elif not _is_off(key, value):
             raise ValueError("%s: the Keras option %s=%s is not supported by bprop"
-                             % (where, key, _short(value)))
+                             % (where, key, short(value)))
     return out
 
 
@@ -112,7 +113,7 @@ def _dtype_in(value, where):
     if value is None:
         return None
     if isinstance(value, dict):
-        cls, cfg = _unwrap(value, "%s: dtype" % where)
+        cls, cfg = unwrap(value, "%s: dtype" % where)
         value = cfg.get("name") if isinstance(cfg, dict) else None
         if cls not in ("DTypePolicy", "FloatDTypePolicy", "Policy"):
             raise ValueError("%s: dtype policy %s is not supported by bprop (float32 or "
@@ -133,11 +134,11 @@ def _dtype_out(name, style):
 def _activation_in(value, where):
     if value is None:
         return "linear"
-    if isinstance(value, dict):  # {"class_name": "function", "config": "relu"} or {"class_name": "relu"}
-        cls, cfg = _unwrap(value, "%s: activation" % where)
+    if isinstance(value, dict):  # {"class_name": "function", "config": "relu"} or "relu"
+        cls, cfg = unwrap(value, "%s: activation" % where)
         value = cfg if cls == "function" and isinstance(cfg, str) else cls
     if not isinstance(value, str):
-        raise ValueError("%s: activation %s is not one bprop has" % (where, _short(value)))
+        raise ValueError("%s: activation %s is not one bprop has" % (where, short(value)))
     name = value.lower()
     if name == "gelu":
         raise ValueError("%s: %s" % (where, _GELU))
@@ -147,41 +148,34 @@ def _activation_in(value, where):
     return name
 
 
-def _registry_in(value, where, what, lookup, known):
+def registry_in(value, where, what, lookup, known):
     """An initializer / regularizer / schedule config for bprop's ``get``."""
     if value is None or isinstance(value, str):
         return value
-    cls_name, cfg = _unwrap(value, "%s: %s" % (where, what))
+    cls_name, cfg = unwrap(value, "%s: %s" % (where, what))
     cls = lookup(cls_name)
     if cls is None:
         raise ValueError("%s: %s %s is not one bprop has (%s)"
                          % (where, what, cls_name, ", ".join(sorted(known))))
     return {"class_name": cls.__name__,
-            "config": _kwargs_for(cls, cfg, "%s: %s %s" % (where, what, cls_name))}
+            "config": kwargs_for(cls, cfg, "%s: %s %s" % (where, what, cls_name))}
 
 
 def _initializer_in(value, where):
     from .. import initializers as _init
 
-    return _registry_in(value, where, "initializer", _init._BY_CLASS_NAME.get,
-                        _init._BY_CLASS_NAME)
+    return registry_in(value, where, "initializer", _init._BY_CLASS_NAME.get,
+                       _init._BY_CLASS_NAME)
 
 
 def _regularizer_in(value, where):
     from .. import regularizers as _reg
 
     classes = {"L1": _reg.L1, "L2": _reg.L2, "L1L2": _reg.L1L2}
-    return _registry_in(value, where, "regularizer", classes.get, classes)
+    return registry_in(value, where, "regularizer", classes.get, classes)
 
 
-def _schedule_in(value, where):
-    from ..optimizers import schedules
-
-    return _registry_in(value, where, "learning-rate schedule", schedules._BY_CLASS_NAME.get,
-                        schedules._BY_CLASS_NAME)
-
-
-def _object_out(module, serialized, style):
+def object_out(module, serialized, style):
     """bprop's ``{"class_name", "config"}`` as Keras writes it."""
     if serialized is None:
         return None
@@ -195,7 +189,7 @@ def _object_out(module, serialized, style):
 # ------------------------------------------------------------------ layers: Keras -> bprop
 def _layer_in(obj, where):
     """bprop's ``{"class_name", "config"}`` of one Keras layer object."""
-    class_name, config = _unwrap(obj, where)
+    class_name, config = unwrap(obj, where)
     if class_name == "Sequential":
         return _sequential_in(obj, where)
     if class_name == "InputLayer":
@@ -213,7 +207,7 @@ def _layer_in(obj, where):
         convert[key] = lambda v, k=key: _initializer_in(v, "%s: %s" % (here, k))
     for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer"):
         convert[key] = lambda v, k=key: _regularizer_in(v, "%s: %s" % (here, k))
-    kwargs = _kwargs_for(getattr(_layers, class_name), config, here, convert)
+    kwargs = kwargs_for(getattr(_layers, class_name), config, here, convert)
     if kwargs.get("dtype") is None:
         kwargs.pop("dtype", None)
     return {"class_name": class_name, "config": kwargs}
@@ -222,7 +216,7 @@ def _layer_in(obj, where):
 def _input_layer_in(config, where):
     here = _where_layer(config, "InputLayer")
     if not isinstance(config, dict):
-        raise ValueError("%s: expected a config dict, got %r" % (here, _short(config)))
+        raise ValueError("%s: expected a config dict, got %r" % (here, short(config)))
     shape = None
     for key in ("batch_shape", "batch_input_shape"):
         if config.get(key) is not None:
@@ -237,7 +231,7 @@ def _input_layer_in(config, where):
         if key not in ("batch_shape", "batch_input_shape", "shape", "input_shape", "name",
                        "dtype", "batch_size", "input_tensor") and not _is_off(key, value):
             raise ValueError("%s: the Keras option %s=%s is not supported by bprop"
-                             % (here, key, _short(value)))
+                             % (here, key, short(value)))
     if config.get("input_tensor") is not None:
         raise ValueError("%s: input_tensor is not supported by bprop" % here)
     _dtype_in(config.get("dtype"), here)  # checked; the layers carry the model's dtype
@@ -250,17 +244,17 @@ def _input_layer_in(config, where):
 def _shape_list(value, where):
     if not isinstance(value, (list, tuple)) or not all(
             d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in value):
-        raise ValueError("%s: expected a list of ints (or null), got %r" % (where, _short(value)))
+        raise ValueError("%s: expected a list of ints (or null), got %r" % (where, short(value)))
     return list(value)
 
 
 def _sequential_in(obj, where):
-    class_name, config = _unwrap(obj, where)
+    class_name, config = unwrap(obj, where)
     if isinstance(config, list):  # Keras 2.0/2.1 wrote the layer list alone
         config = {"layers": config}
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ValueError("%s: a Sequential config needs a list of layers, got %r"
-                         % (where, _short(config)))
+                         % (where, short(config)))
     name = config.get("name")
     here = "model %r" % name if isinstance(name, str) else "model"
     out = {"layers": [_layer_in(layer, "%s: layers[%d]" % (here, i))
@@ -272,7 +266,7 @@ def _sequential_in(obj, where):
     build = config.get("build_input_shape")
     if build is None and isinstance(obj.get("build_config"), dict):
         build = obj["build_config"].get("input_shape")
-    if build is not None and not any(l["class_name"] == "InputLayer" for l in out["layers"]):
+    if build is not None and not any(lc["class_name"] == "InputLayer" for lc in out["layers"]):
         out["build_input_shape"] = _shape_list(build, "%s: build_input_shape" % here)
     return {"class_name": "Sequential", "config": out}
 
@@ -280,105 +274,11 @@ def _sequential_in(obj, where):
 def model_from_keras(obj):
     """bprop's architecture ``{"class_name": "Sequential", "config": ...}`` of a Keras
     model config (``config.json`` or ``model_config``); ValueError for anything else."""
-    class_name, _ = _unwrap(obj, "model config")
+    class_name, _ = unwrap(obj, "model config")
     if class_name != "Sequential":
         raise ValueError("model config: bprop reads Keras Sequential models, this is a %s "
                          "model" % class_name)
     return _sequential_in(obj, "model config")
-
-
-# ------------------------------------------------------------------ compile: Keras -> bprop
-def optimizer_from_keras(obj):
-    """bprop's optimizer config (a name or ``{"class_name", "config"}``) of Keras'."""
-    if isinstance(obj, str):
-        if obj.lower() not in [c.lower() for c in OPTIMIZER_CLASSES]:
-            raise ValueError("optimizer %r is not one bprop has (%s)"
-                             % (obj, ", ".join(OPTIMIZER_CLASSES)))
-        return obj.lower()
-    class_name, config = _unwrap(obj, "optimizer")
-    class_name = class_name.split(">")[-1]  # Keras 2 registered "Custom>Adam"
-    if class_name not in OPTIMIZER_CLASSES:
-        raise ValueError("optimizer %s is not one bprop has (%s)"
-                         % (class_name, ", ".join(OPTIMIZER_CLASSES)))
-    from .. import optimizers as _optimizers
-
-    where = "optimizer %s" % class_name
-    config = dict(config) if isinstance(config, dict) else config
-    if isinstance(config, dict):
-        if "lr" in config and "learning_rate" not in config:  # Keras 2's first spelling
-            config["learning_rate"] = config.pop("lr")
-        if class_name != "AdamW" and config.get("weight_decay") in (0, 0.0):
-            config.pop("weight_decay")
-        if class_name == "RMSprop" and config.get("momentum") in (0, 0.0):
-            config.pop("momentum")
-    cls = getattr(_optimizers, class_name)
-    convert = {"learning_rate": lambda v: _schedule_in(v, where) if isinstance(v, dict) else v}
-    return {"class_name": class_name, "config": _kwargs_for(cls, config, where, convert)}
-
-
-def _loss_from_keras(obj):
-    from .. import losses as _losses
-
-    if obj is None or isinstance(obj, str):
-        return obj
-    class_name, config = _unwrap(obj, "loss")
-    if class_name == "function" and isinstance(config, str):  # a loss function by name
-        return config
-    if class_name not in _LOSS_CLASSES:
-        raise ValueError("loss %s is not one bprop has (%s)"
-                         % (class_name, ", ".join(_LOSS_CLASSES)))
-    return {"class_name": class_name,
-            "config": _kwargs_for(getattr(_losses, class_name), config, "loss %s" % class_name)}
-
-
-def _metric_from_keras(obj):
-    from .. import metrics as _metrics
-
-    if isinstance(obj, str):
-        return obj
-    class_name, config = _unwrap(obj, "metric")
-    if class_name == "function" and isinstance(config, str):
-        return config
-    if class_name == "MeanMetricWrapper" and isinstance(config, dict):  # Keras 2 "accuracy"
-        name, fn = config.get("name"), config.get("fn")
-        known = set(_metrics._BY_NAME) | {"acc"}
-        if isinstance(name, str) and name.lower() in known:
-            return name
-        if isinstance(fn, str):
-            return fn
-    cls = _metrics._BY_CLASS_NAME.get(class_name)
-    if cls is None:
-        raise ValueError("metric %s is not one bprop has (%s)"
-                         % (class_name, ", ".join(sorted(_metrics._BY_CLASS_NAME))))
-    return {"class_name": class_name,
-            "config": _kwargs_for(cls, config, "metric %s" % class_name)}
-
-
-def compile_from_keras(config, optimizer_key="optimizer"):
-    """``dict(optimizer=..., loss=..., metrics=[...])`` for ``Sequential.compile``
-    from Keras 3's ``compile_config`` or (``optimizer_key="optimizer_config"``)
-    Keras 2's ``training_config``; None when the model was not compiled."""
-    if not config:
-        return None
-    if not isinstance(config, dict):
-        raise ValueError("compile config: expected a dict, got %r" % (_short(config),))
-    for key in ("loss_weights", "weighted_metrics", "sample_weight_mode"):
-        if config.get(key) is not None:
-            raise ValueError("compile config: %s=%s is not supported by bprop"
-                             % (key, _short(config[key])))
-    if config.get(optimizer_key) is None:
-        raise ValueError("compile config: no optimizer")
-    metrics = config.get("metrics") or []
-    if not isinstance(metrics, list):
-        raise ValueError("compile config: metrics for one output expected (a list), got %r"
-                         % (_short(metrics),))
-    if len(metrics) == 1 and isinstance(metrics[0], list):  # Keras 2: a list per output
-        metrics = metrics[0]
-    if not isinstance(config.get("loss"), (str, dict, type(None))):
-        raise ValueError("compile config: one loss expected, got %r" % (_short(config["loss"]),))
-    return {"optimizer": optimizer_from_keras(config[optimizer_key]),
-            "loss": _loss_from_keras(config.get("loss")),
-            "metrics": [_metric_from_keras(m) for m in metrics]}
 
 
 # ------------------------------------------------------------------ bprop -> Keras
@@ -406,12 +306,12 @@ def _layer_out(layer, style):
         raise ValueError("layer %r: %s" % (layer.name, _GELU))
     for key in ("kernel_initializer", "bias_initializer"):
         if key in config:
-            config[key] = _object_out("keras.initializers",
-                                      _init.serialize(getattr(layer, key)), style)
+            config[key] = object_out("keras.initializers",
+                                     _init.serialize(getattr(layer, key)), style)
     for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer"):
         if key in config:
-            config[key] = _object_out("keras.regularizers",
-                                      _reg.serialize(getattr(layer, key)), style)
+            config[key] = object_out("keras.regularizers",
+                                     _reg.serialize(getattr(layer, key)), style)
     if config.get("activity_regularizer", 0) is None:
         del config["activity_regularizer"]
     cls = type(layer).__name__
@@ -460,71 +360,3 @@ def model_to_keras(model, style=KERAS3, nested=False):
     if nested:
         out["compile_config"] = {}
     return out
-
-
-def _optimizer_out(optimizer, style):
-    from .. import optimizers as _optimizers
-    from ..optimizers import schedules
-
-    name = type(optimizer).__name__
-    if name not in OPTIMIZER_CLASSES or type(optimizer) is not getattr(_optimizers, name):
-        raise ValueError("optimizer %r: a Keras file can hold only %s"
-                         % (optimizer, ", ".join(OPTIMIZER_CLASSES)))
-    config = optimizer.get_config()
-    lr = config["learning_rate"]
-    if isinstance(lr, dict):
-        config["learning_rate"] = _object_out("keras.optimizers.schedules", lr, style)
-    elif isinstance(lr, schedules.LearningRateSchedule):
-        config["learning_rate"] = _object_out("keras.optimizers.schedules",
-                                              schedules.serialize(lr), style)
-    config.setdefault("weight_decay", None)
-    config.update(use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None)
-    if name in ("Adam", "AdamW"):
-        config["amsgrad"] = False
-    elif name == "RMSprop":
-        config.update(momentum=0.0, centered=False)
-    if style == KERAS2:
-        # As tf.keras 2.21 writes it: so it builds its current optimizer, not the legacy
-        # one (which lacks weight_decay); Keras 3 takes the optimizer by its name.
-        config.update(jit_compile=False, is_legacy_optimizer=False)
-        return {"class_name": "Custom>" + name, "config": config}
-    return {"module": "keras.optimizers", "class_name": name, "config": config,
-            "registered_name": None}
-
-
-def _loss_out(model, style):
-    from .. import losses as _losses
-
-    given = model._compile_args["loss"]
-    if given is None or isinstance(given, str):
-        return given
-    return _object_out("keras.losses", _losses.serialize(model.compiled_loss), style)
-
-
-def _metric_out(metric, style):
-    from .. import metrics as _metrics
-
-    if isinstance(metric, str):
-        return metric
-    if isinstance(metric, dict):
-        return _object_out("keras.metrics", metric, style)
-    try:
-        return _object_out("keras.metrics", _metrics.serialize(metric), style)
-    except TypeError:
-        raise ValueError("metric %r cannot be written to a Keras file (a name or a built-in "
-                         "bprop metric can)" % (metric,)) from None
-
-
-def compile_to_keras(model, style=KERAS3):
-    """Keras 3's ``compile_config`` (or Keras 2's ``training_config``) of a compiled model."""
-    if not model.compiled:
-        return None
-    optimizer = _optimizer_out(model.optimizer, style)
-    loss = _loss_out(model, style)
-    metrics = [_metric_out(m, style) for m in model._compile_args["metrics"]] or None
-    if style == KERAS2:
-        return {"loss": loss, "metrics": metrics, "weighted_metrics": None,
-                "loss_weights": None, "optimizer_config": optimizer}
-    return {"optimizer": optimizer, "loss": loss, "loss_weights": None, "metrics": metrics,
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
-            "jit_compile": False}

@@ -64,12 +64,30 @@ class H5Reader:
         self.file = h5file
         self.budget = int(budget)  # bytes the arrays read so far may still take
 
+    def _get(self, parent, path):
+        """``parent[path]`` through hard links only (a soft or external link, which could
+        lead to another file, is refused); None when absent."""
+        obj = parent
+        for part in path.split("/"):
+            if not part:
+                continue
+            if not isinstance(obj, self.h5py.Group):
+                return None
+            try:
+                link = obj.get(part, getlink=True)
+            except (KeyError, ValueError):  # an odd name
+                return None
+            if link is None:
+                return None
+            if not isinstance(link, self.h5py.HardLink):
+                raise ValueError("%r is a link (%s); refused: only what the file itself "
+                                 "holds is read" % (_path(obj, part), type(link).__name__))
+            obj = obj[part]
+        return obj
+
     def group(self, path, parent=None, required=True):
         parent = self.file if parent is None else parent
-        try:
-            obj = parent.get(path) if path else parent
-        except (KeyError, ValueError):  # a dataset on the path, an odd name
-            obj = None
+        obj = self._get(parent, path)
         if obj is None:
             if required:
                 raise ValueError("no group %r" % _path(parent, path))
@@ -80,18 +98,15 @@ class H5Reader:
 
     def array(self, parent, name):
         """The dataset ``parent[name]`` as a NumPy array, checked before it is read."""
-        try:
-            ds = parent.get(name)
-        except (KeyError, ValueError):
-            ds = None
+        ds = self._get(parent, name)
         where = _path(parent, name)
         if not isinstance(ds, self.h5py.Dataset):
             raise ValueError("no array %r" % where)
         dtype, shape = ds.dtype, ds.shape
         if shape is None or len(shape) > _MAX_RANK or dtype.kind not in "fiu" \
                 or dtype.fields is not None or dtype.subdtype is not None:
-            raise ValueError("array %r is a %s of shape %s, expected numbers" % (where, dtype,
-                                                                               shape))
+            raise ValueError("array %r is a %s of shape %s, expected numbers"
+                             % (where, dtype, shape))
         plist = ds.id.get_create_plist()
         if plist.get_external_count() or ds.is_virtual:
             raise ValueError("array %r keeps its data outside the file (refused)" % where)
@@ -194,14 +209,14 @@ def model_tree(model):
     """A bprop model's layers as :func:`keras3_layer_paths` takes them."""
     from .sequential import Sequential
 
-    return [(type(l).__name__, model_tree(l) if isinstance(l, Sequential) else None, l)
-            for l in model.layers]
+    return [(type(layer).__name__, model_tree(layer) if isinstance(layer, Sequential) else None,
+             layer) for layer in model.layers]
 
 
 def config_tree(arch):
     """The same, of a bprop architecture config (before the model is built)."""
-    return [(l["class_name"], config_tree(l) if l["class_name"] == "Sequential" else None, l)
-            for l in arch["config"]["layers"] if l["class_name"] != "InputLayer"]
+    return [(lc["class_name"], config_tree(lc) if lc["class_name"] == "Sequential" else None,
+             lc) for lc in arch["config"]["layers"] if lc["class_name"] != "InputLayer"]
 
 
 def _vars_group(h5file, path, name):
@@ -228,7 +243,7 @@ def _nested_vars_groups(h5file, model, prefix):
     """Each nested model's own (empty) vars group, as Keras writes it."""
     from .sequential import Sequential
 
-    flat = [(type(l).__name__, None, l) for l in model.layers]
+    flat = [(type(layer).__name__, None, layer) for layer in model.layers]
     for path, layer in keras3_layer_paths(flat, prefix):
         if isinstance(layer, Sequential):
             base = path[:-len("/vars")]

@@ -8,7 +8,8 @@ CRC-32 is checked, and anything else about the file (a foreign or truncated
 zip, an encrypted or oddly compressed entry, a bit flip) raises ValueError
 naming the file and what is wrong.
 
-Writing (:func:`write_archive`) goes to a temporary file beside the target,
+Writing (:func:`write_archive`; :func:`write_atomically` for Keras' files)
+goes to a temporary file beside the target,
 named ``.NAME.PID.XXXX.tmp``, moved into place with ``os.replace`` (so a
 crash never leaves a half-written file under the final name), and removed
 on any error; a later save to the same path removes the temporaries of

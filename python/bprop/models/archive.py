@@ -8,7 +8,8 @@ CRC-32 is checked, and anything else about the file (a foreign or truncated
 zip, an encrypted or oddly compressed entry, a bit flip) raises ValueError
 naming the file and what is wrong.
 
-Writing (:func:`write_archive`) goes to a temporary file beside the target,
+Writing (:func:`write_archive`; :func:`write_atomically` for Keras' files)
+goes to a temporary file beside the target,
 named ``.NAME.PID.XXXX.tmp``, moved into place with ``os.replace`` (so a
 crash never leaves a half-written file under the final name), and removed
 on any error; a later save to the same path removes the temporaries of
@@ -31,7 +32,8 @@ import zipfile
 
 import numpy as np
 
-__all__ = ["read_archive", "write_archive", "check_output_path"]
+__all__ = ["read_archive", "write_archive", "write_atomically", "check_output_path",
+           "check_zip_entry"]
 
 _MAX_ENTRIES = 100000
 _DEFLATE_MAX_RATIO = 1100  # deflate cannot expand beyond ~1032:1
@@ -70,6 +72,23 @@ def _parse_npy(data, name):
     return arr.reshape(shape, order="F" if fortran else "C").copy()
 
 
+def check_zip_entry(info, archive_size, error=ValueError):
+    """Refuse (raising ``error``) a zip entry that is encrypted, compressed other
+    than stored/deflated, or declares more bytes than it can hold: a stored entry
+    no more than the whole archive, a deflated one no more than deflate expands."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise error("entry %r is encrypted" % name)
+    if info.compress_type == zipfile.ZIP_STORED:
+        limit = archive_size
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        limit = max(info.compress_size, 1) * _DEFLATE_MAX_RATIO
+    else:
+        raise error("entry %r uses compression method %d" % (name, info.compress_type))
+    if info.file_size > limit:
+        raise error("entry %r declares %d bytes" % (name, info.file_size))
+
+
 def read_archive(path):
     """``{name: array}`` of an ``.npz`` file; ValueError naming ``path`` when it is
     not a sound archive of plain arrays (FileNotFoundError when it does not exist)."""
@@ -85,17 +104,7 @@ def read_archive(path):
                 raise _Corrupt("%d entries" % len(infos))
             for info in infos:
                 name = info.filename
-                if info.flag_bits & 0x1:
-                    raise _Corrupt("entry %r is encrypted" % name)
-                if info.compress_type == zipfile.ZIP_STORED:
-                    limit = size
-                elif info.compress_type == zipfile.ZIP_DEFLATED:
-                    limit = max(info.compress_size, 1) * _DEFLATE_MAX_RATIO
-                else:
-                    raise _Corrupt("entry %r uses compression method %d" % (name,
-                                                                          info.compress_type))
-                if info.file_size > limit:
-                    raise _Corrupt("entry %r declares %d bytes" % (name, info.file_size))
+                check_zip_entry(info, size, _Corrupt)
                 if not name.endswith(".npy"):
                     raise _Corrupt("entry %r is not a .npy array" % name)
                 arrays[name[:-4]] = _parse_npy(zf.read(info), name)  # zf.read checks the CRC
@@ -175,6 +184,14 @@ def _remove_stale_temporaries(target):
 
 def write_archive(filepath, entries, argname="filepath"):
     """Write ``entries`` ({name: array}) as an .npz archive at ``filepath``, atomically."""
+    # a file object: savez adds no ".npz" suffix
+    write_atomically(filepath, lambda f: np.savez(f, **entries), argname)
+
+
+def write_atomically(filepath, write, argname="filepath"):
+    """Call ``write(f)`` on a temporary binary file beside ``filepath`` and move it
+    into place (see the module's docstring); the other file formats (Keras'
+    ``.keras`` and ``.h5``) are written through this too."""
     path = os.fspath(filepath)
     target = check_output_path(path, argname)
     _remove_stale_temporaries(target)
@@ -188,7 +205,7 @@ def write_archive(filepath, entries, argname="filepath"):
         fd, tmp = tempfile.mkstemp(prefix=".%s.%d." % (base, os.getpid()), suffix=".tmp",
                                    dir=directory)
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **entries)  # a file object: savez adds no ".npz" suffix
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)

@@ -11,6 +11,9 @@ Format (version 1): an uncompressed NumPy ``.npz`` zip archive holding
 * ``weight_00000``.. the weights in ``model.weights`` order
 * ``optimizer_00000``.. ``optimizer.get_state()`` (iterations, then slots)
 
+Paths ending in ``.keras``, ``.weights.h5``, ``.h5`` or ``.hdf5`` are Keras'
+files instead (:mod:`bprop.models.keras_files`, chosen by :func:`keras_files.kind_of`).
+
 Files are written atomically and read without trust (``archive.py``): a
 foreign, truncated, damaged or version-mismatched file raises ValueError
 naming the path and what is wrong.  A model is rebuilt from the stored
@@ -24,6 +27,7 @@ import os
 
 import numpy as np
 
+from . import keras_files
 from .archive import check_output_path, read_archive, write_archive
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION"]
@@ -116,6 +120,11 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     if not distributed.is_root():
         return
     path = _check_path(filepath, overwrite)
+    kind = keras_files.kind_of(path)
+    if kind == "keras":
+        return keras_files.save_keras(model, path, include_optimizer=include_optimizer)
+    if kind is not None:
+        return keras_files.save_legacy_h5(model, path, include_optimizer=include_optimizer)
     from .. import losses as _losses
     from .. import optimizers as _optimizers
 
@@ -161,6 +170,12 @@ def load_model(filepath, custom_objects=None, compile=True):
     from .. import layers as _layers
     from ..layers.base import weights_from
 
+    kind = keras_files.kind_of(filepath)
+    if kind == "keras":
+        return keras_files.load_keras(filepath, custom_objects=custom_objects, compile=compile)
+    if kind is not None:
+        return keras_files.load_legacy_h5(filepath, custom_objects=custom_objects,
+                                          compile=compile)
     path = os.fspath(filepath)
     arrays = _open(path, MODEL_MAGIC)
     arch = _read_json(arrays, "architecture", path)
@@ -218,12 +233,21 @@ def save_weights(model, filepath, overwrite=True):
 
     if not distributed.is_root():
         return
+    kind = keras_files.kind_of(filepath)
+    if kind == "keras":
+        raise ValueError("filepath: %r: save_weights writes a .weights.h5 (Keras 3) or .h5 "
+                         "(Keras 2) file; a .keras file holds a whole model (model.save)"
+                         % (os.fsdecode(os.fspath(filepath)),))
     path = _check_path(filepath, overwrite)
+    if kind is not None:
+        return keras_files.save_weights_h5(model, path)
     write_archive(path, _with_header(WEIGHTS_MAGIC, _weight_entries(model)))
 
 
 def load_weights(model, filepath):
     """Set ``model``'s weights from a file written by ``save_weights`` or ``save``."""
+    if keras_files.kind_of(filepath) is not None:
+        return keras_files.load_weights_h5(model, filepath)
     path = os.fspath(filepath)
     arrays = _open(path, WEIGHTS_MAGIC)
     _set_weights(model, _weights_from(arrays, path), path)

@@ -108,7 +108,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
             if epoch == initial_epoch:
                 raise ValueError("x: expected at least one batch to train on, %s yielded none"
                                  % source.what)
-            warnings.warn(source.ran_out_message("interrupting training"), stacklevel=3)
+            warnings.warn(source.ran_out_message("interrupting training", "epoch"), stacklevel=3)
             break
         model._reset_metrics()
         dispatch.on_epoch_begin(epoch, {})
@@ -117,7 +117,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         logs = _train_epoch(model, reader, epoch, epochs, dispatch, chunker, progress,
                             terminate_on_nan)
         if source.ran_out:  # Keras: the input ran out, training ends with this epoch
-            warnings.warn(source.ran_out_message("interrupting training"), stacklevel=3)
+            warnings.warn(source.ran_out_message("interrupting training", "epoch"), stacklevel=3)
             model.stop_training = True
         epoch_logs = dict(logs)
         if val is not None and (epoch + 1) % validation_freq == 0:
@@ -198,8 +198,8 @@ def validate(model, val, batch_size, dispatch):
     if isinstance(val, BatchSource):
         logs = evaluate_batches(model, val, dispatch, None, "validation_data")
         if val.ran_out:
-            warnings.warn(val.ran_out_message("this validation used the batches it got"),
-                          stacklevel=4)
+            warnings.warn(val.ran_out_message("this validation used the batches it got",
+                                              "validation"), stacklevel=4)
         return logs
     return model._evaluate_arrays(*val, batch_size, dispatch, progress=None)
 

@@ -106,8 +106,14 @@ class BatchSource:
             self.taken += 1
             yield element
 
-    def ran_out_message(self, where):
-        return ("Your input ran out of data; %s. %s given as %s gave %d of %s=%d batches; make "
-                "sure it can yield %s batches each time (Dataset.repeat() does)"
+    def ran_out_message(self, where, each=None):
+        """Keras' warning, with what ran out.  ``each``: what every run is ("epoch",
+        "validation") when the one iterator is read on across runs."""
+        text = ("Your input ran out of data; %s. %s given as %s gave %d of the %s=%d batches"
                 % (where, self.what[0].upper() + self.what[1:], self.argname, self.taken,
-                   self.steps_argname, self.steps, self.steps_argname))
+                   self.steps_argname, self.steps))
+        if each:
+            text += ("; it is read on from where the previous %s stopped, so it must yield %s "
+                     "batches for every %s (Dataset.repeat() does)"
+                     % (each, self.steps_argname, each))
+        return text

@@ -49,7 +49,7 @@ class TensorSlices(Dataset):
         """Elements for the row indices ``order`` (views of the frozen arrays)."""
         data = self._data
         for i in order:
-            yield structure.map_leaves(lambda a: a[i], data)
+            yield structure.map_leaves(lambda a: a[i, ...], data)  # 0-d arrays, not scalars
 
     def _gather(self, index):
         """A batch: the rows ``index`` (int64 array) of every array, as new arrays."""
@@ -79,9 +79,9 @@ class Range(Dataset):
             raise TypeError("range: expected 1 to 3 integer arguments (stop; start, stop; "
                             "start, stop, step), got %d" % len(args))
         values = [check_count(a, "range argument %d" % i, -(2 ** 63)) for i, a in enumerate(args)]
-        self._range = range(*values) if len(values) > 1 else range(values[0])
-        if self._range.step == 0:
+        if len(values) == 3 and values[2] == 0:
             raise ValueError("step: expected a non-zero integer, got 0")
+        self._range = range(*values)
         self._dtype = as_dtype(output_type, "output_type")
         if self._dtype.kind not in "iuf":
             raise TypeError("output_type: expected an integer or float dtype, got %s"

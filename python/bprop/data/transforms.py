@@ -199,7 +199,7 @@ class Unbatch(Dataset):
                 raise ValueError("unbatch: expected arrays with one common first dimension, "
                                  "got %s" % structure.describe(element))
             for i in range(sizes.pop()):
-                yield structure.pack_as(element, [a[i] for a in arrays])
+                yield structure.pack_as(element, [a[i, ...] for a in arrays])
 
 
 def _result(value):

@@ -219,6 +219,7 @@ def test_repeat_take_skip_counts():
     assert values(numbers(5).skip(-1)) == [] and len(numbers(5).skip(8)) == 0
     assert values(numbers(4).batch(3).repeat(2)) == [[0, 1, 2], [3], [0, 1, 2], [3]]
     assert len(numbers(10).repeat(3).batch(4)) == 8
+    assert values(numbers(10).skip(2).take(5).batch(2)) == [[2, 3], [4, 5], [6]]
 
 
 # --------------------------------------------------------------------------- cache / prefetch

@@ -27,10 +27,10 @@ def data(n=100, seed=1):
     return x, y
 
 
-def model(seed=0, metrics=("accuracy",), input_shape=(8,)):
+def model(seed=0, metrics=("accuracy",), input_shape=(8,), backend="core"):
     bprop.utils.set_random_seed(seed)
     m = bprop.Sequential([Dense(16, activation="relu", input_shape=input_shape),
-                          Dense(3, activation="softmax")])
+                          Dense(3, activation="softmax")], backend=backend)
     m.compile(optimizer=bprop.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
               metrics=list(metrics))
     return m
@@ -56,10 +56,11 @@ class BatchLog(bprop.callbacks.Callback):
 
 
 # --------------------------------------------------------------------------- fit
-@pytest.mark.parametrize("per_step", [False, True])
-def test_fit_on_a_dataset_equals_fit_on_the_arrays(per_step):
+@pytest.mark.parametrize("per_step, backend", [(False, "core"), (True, "core"),
+                                               (False, "numpy")])
+def test_fit_on_a_dataset_equals_fit_on_the_arrays(per_step, backend):
     x, y = data()
-    arrays, ds_model = model(), model()
+    arrays, ds_model = model(backend=backend), model(backend=backend)
     h1 = arrays.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
     log = BatchLog()
     ds = Dataset.from_tensor_slices((x, y)).batch(16)  # 6 batches of 16 and one of 4
@@ -276,3 +277,10 @@ def test_input_errors_name_the_argument():
         m.predict(x, steps=2, verbose=0)
     with pytest.raises(ValueError, match="x: expected batches x, \\(x,\\), \\(x, y\\)"):
         m.fit(iter([(x, y, None, None)]), verbose=0)
+
+
+def test_data_parallel_fit_refuses_a_dataset(monkeypatch):
+    x, y = data(n=10)
+    monkeypatch.setattr(bprop.distributed, "job", lambda: object())
+    with pytest.raises(NotImplementedError, match="fit: data-parallel training"):
+        model().fit(Dataset.from_tensor_slices((x, y)).batch(5), verbose=0)

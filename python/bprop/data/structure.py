@@ -18,12 +18,8 @@ from ..autodiff.dtypes import TENSOR_DTYPES
 from ..autodiff.tensor import Tensor, natural_array
 from ..variables import ArrayView
 
-__all__ = ["is_structure", "map_leaves", "leaves", "pack_as", "to_arrays", "to_user", "to_numpy",
+__all__ = ["map_leaves", "leaves", "pack_as", "to_arrays", "to_user", "to_numpy",
            "same_structure", "describe"]
-
-
-def is_structure(value):
-    return isinstance(value, (tuple, dict))
 
 
 def _rebuild(template, items):

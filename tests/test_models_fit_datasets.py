@@ -277,6 +277,9 @@ def test_input_errors_name_the_argument():
         m.predict(x, steps=2, verbose=0)
     with pytest.raises(ValueError, match="x: expected batches x, \\(x,\\), \\(x, y\\)"):
         m.fit(iter([(x, y, None, None)]), verbose=0)
+    with pytest.raises(ValueError, match=r"x \(batch 1\): expected an array of samples, got "
+                                         r"None"):
+        m.fit(iter([(x, y), None]), verbose=0)
 
 
 def test_data_parallel_fit_refuses_a_dataset(monkeypatch):

@@ -34,6 +34,7 @@ from .training import (_PREDICT_HOOKS, _TEST_HOOKS, _TRAIN_HOOKS, _CallbackDispa
 __all__ = ["fit", "evaluate", "predict", "prepare_validation", "validation_runs", "validate"]
 
 _DEFAULT_BATCH_SIZE = 32  # validation arrays of a fit on a Dataset (Keras' default)
+_END = object()  # not None: a generator's None is a (bad) batch, reported as such
 
 
 def _refuse(value, argname, why):
@@ -47,8 +48,8 @@ def _refuse(value, argname, why):
 def _first_or_fail(source, argname, what):
     """The run's batches, after checking it has one (an empty run is an error)."""
     batches = source.run()
-    first = next(batches, None)
-    if first is None:
+    first = next(batches, _END)
+    if first is _END:
         raise ValueError("%s: expected at least one batch to %s, %s yielded none"
                          % (argname, what, source.what))
     return itertools.chain([first], batches)
@@ -103,8 +104,8 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     epoch_logs = {}
     for epoch in range(initial_epoch, epochs):
         batches = source.run()
-        first = next(batches, None)  # before the epoch begins: an empty one never does
-        if first is None:
+        first = next(batches, _END)  # before the epoch begins: an empty one never does
+        if first is _END:
             if epoch == initial_epoch:
                 raise ValueError("x: expected at least one batch to train on, %s yielded none"
                                  % source.what)

@@ -35,6 +35,8 @@ from .autodiff.dtypes import (  # noqa: E402
 )
 from . import random  # noqa: E402 - tf.random: normal, uniform, shuffle, set_seed
 from . import datasets  # noqa: E402 - digits (bundled), mnist, fashion_mnist, IDX reader
+from . import data  # noqa: E402 - tf.data: Dataset, AUTOTUNE
+from .eager_function import function, autograph  # noqa: E402 - tf.function (runs eagerly)
 from .plotting import plot_history  # noqa: E402
 from . import activations, layers, losses, models, keras  # noqa: E402 - Keras-style models
 from .models import Sequential, load_model  # noqa: E402

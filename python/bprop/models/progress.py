@@ -60,6 +60,7 @@ class ProgressLogger:
         self._epochs = 1
         self._epoch = 0
         self._last_postfix = 0.0
+        self._steps_done = 0  # the count shown when params has no "steps" (a generator)
 
     def set_model(self, model):
         self.model = model
@@ -75,6 +76,7 @@ class ProgressLogger:
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._start = time.perf_counter()
+        self._steps_done = 0
         if self.verbose == 1:
             print("Epoch %d/%d" % (epoch + 1, self._epochs), file=sys.stdout, flush=True)
             self._bar = _new_bar(self.params.get("steps"))
@@ -87,6 +89,7 @@ class ProgressLogger:
 
     def advance(self, steps_done, logs=None):
         """The loop has done ``steps_done`` steps of this epoch (or call)."""
+        self._steps_done = steps_done
         bar = self._bar
         if bar is None:
             return
@@ -99,7 +102,7 @@ class ProgressLogger:
 
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self._start
-        steps = max(self.params.get("steps") or 1, 1)
+        steps = max(self.params.get("steps") or self._steps_done, 1)
         if self._bar is not None:
             self._bar.set_postfix_str(format_logs(logs or {}), refresh=True)
             self._bar.close()
@@ -143,6 +146,7 @@ class ProgressLogger:
 
     def _begin_standalone(self):
         self._start = time.perf_counter()
+        self._steps_done = 0
         if self.verbose == 1:
             self._bar = _new_bar(self.params.get("steps"))
 
@@ -154,7 +158,7 @@ class ProgressLogger:
             self._bar.close()
             self._bar = None
         elif self.verbose == 2:
-            steps = max(self.params.get("steps") or 1, 1)
+            steps = max(self.params.get("steps") or self._steps_done, 1)
             line = "%d/%d - %.1fs - %.0fms/step" % (steps, steps, elapsed, 1000.0 * elapsed / steps)
             if logs:
                 line += " - " + format_logs(logs)

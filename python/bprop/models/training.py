@@ -26,6 +26,7 @@ from .. import distributed as _dist
 from ..engine.plan import STATUS_APPLIED, STATUS_LOSS_NOT_FINITE
 from . import data as _data
 from . import data_parallel as _parallel
+from .batch_source import is_batch_source
 from .plan_cache import PlanCache
 from .progress import ProgressLogger, resolve_verbose
 
@@ -227,8 +228,8 @@ class TrainingMixin:
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, validation_batch_size=None,
-            validation_freq=1, terminate_on_nan=True):
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, terminate_on_nan=True):
         """Train for ``epochs`` epochs; returns the History callback (``.history`` dict).
 
         x (n, *input_shape); y: integer labels (n,) for the sparse loss,
@@ -243,9 +244,26 @@ class TrainingMixin:
         Other threads may call ``predict``/``evaluate`` meanwhile: they see
         the weights as they are between two core calls of training (every
         row computed from one consistent set of weights), never torn rows.
+
+        ``x`` may also be a ``bprop.data.Dataset`` or a Python generator of
+        batches ``(x, y)`` / ``(x, y, sample_weight)`` (``y`` and
+        ``batch_size`` then None; ``steps_per_epoch`` as Keras defines it),
+        and ``validation_data`` a Dataset or generator (``validation_steps``):
+        see :mod:`bprop.models.batch_loops`.
         """
         from ..callbacks import History
 
+        if is_batch_source(x):
+            from . import batch_loops
+
+            return batch_loops.fit(self, x, y, batch_size, epochs, verbose, callbacks,
+                                   validation_split, validation_data, class_weight,
+                                   sample_weight, initial_epoch, validation_batch_size,
+                                   validation_freq, terminate_on_nan, steps_per_epoch,
+                                   validation_steps)
+        if steps_per_epoch is not None:
+            raise ValueError("steps_per_epoch: only for x given as a Dataset or a generator; "
+                             "arrays train one pass per epoch (got %r)" % (steps_per_epoch,))
         self._require_compiled("fit")
         batch_size = _data.check_positive_int(32 if batch_size is None else batch_size,
                                               "batch_size")
@@ -259,8 +277,12 @@ class TrainingMixin:
         sw = _data.prepare_sample_weight(sample_weight, n)
         sw = _data.class_weight_to_sample_weight(class_weight, y, self.compiled_loss, sw)
         val = None
-        if validation_data is not None:
-            val = self._prepare_validation(validation_data)
+        if validation_data is not None or validation_steps is not None:
+            from . import batch_loops
+
+            val = batch_loops.prepare_validation(
+                self, validation_data, validation_steps,
+                batch_loops.validation_runs(initial_epoch, epochs, validation_freq))
         elif validation_split:
             (x, y, sw), val = _data.split_validation([x, y, sw], validation_split)
             n = x.shape[0]
@@ -299,8 +321,7 @@ class TrainingMixin:
                                      dispatch, chunker, progress, terminate_on_nan)
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size,
-                                                 dispatch, progress=None)
+                val_logs = self._validate(val, validation_batch_size or batch_size, dispatch)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             dispatch.on_epoch_end(epoch, epoch_logs)
             if job is not None:  # a callback of any process may stop the job
@@ -356,6 +377,13 @@ class TrainingMixin:
                 progress.advance(step, logs)
         return logs
 
+    def _validate(self, val, batch_size, dispatch):
+        if isinstance(val, tuple):  # prepared arrays
+            return self._evaluate_arrays(*val, batch_size, dispatch, progress=None)
+        from . import batch_loops
+
+        return batch_loops.validate(self, val, batch_size, dispatch)
+
     def _prepare_validation(self, validation_data):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data: expected a tuple (x_val, y_val) or (x_val, y_val, "
@@ -407,8 +435,19 @@ class TrainingMixin:
         return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 callbacks=None, return_dict=False):
-        """Loss (and metrics) on ``x, y``: a float, or [loss, metrics...], or a dict."""
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss (and metrics) on ``x, y``: a float, or [loss, metrics...], or a dict.
+
+        ``x`` may be a Dataset or a generator of batches (``steps``: how many)."""
+        if is_batch_source(x):
+            from . import batch_loops
+
+            logs = batch_loops.evaluate(self, x, y, batch_size, verbose, sample_weight,
+                                        callbacks, steps)
+            return self._format_result(logs, return_dict)
+        if steps is not None:
+            raise ValueError("steps: only for x given as a Dataset or a generator; arrays are "
+                             "evaluated whole (got %r)" % (steps,))
         self._require_compiled("evaluate")
         batch_size = _data.check_positive_int(32 if batch_size is None else batch_size,
                                               "batch_size")
@@ -463,12 +502,20 @@ class TrainingMixin:
                     progress.advance(step, {})
         return result
 
-    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for ``x`` in batches: array (n, *output_shape) with the final activation.
 
         Safe to call from several threads at once (each call has its own
-        buffers), and while another thread trains (see :meth:`fit`).
+        buffers), and while another thread trains (see :meth:`fit`).  ``x``
+        may be a Dataset or a generator of batches (``steps``: how many).
         """
+        if is_batch_source(x):
+            from . import batch_loops
+
+            return batch_loops.predict(self, x, batch_size, verbose, callbacks, steps)
+        if steps is not None:
+            raise ValueError("steps: only for x given as a Dataset or a generator; arrays are "
+                             "predicted whole (got %r)" % (steps,))
         batch_size = _data.check_positive_int(32 if batch_size is None else batch_size,
                                               "batch_size")
         verbose = resolve_verbose(verbose)

@@ -1,8 +1,7 @@
-"""Keras' "Writing a training loop from scratch", with only the import changed: batches,
-a GradientTape step, optimizer.apply_gradients, metrics updated per batch and reset per
-epoch, a validation loop, and the loss of the model's regularizers added by hand."""
-import numpy as np
-
+"""Keras' "Writing a training loop from scratch", with only the import changed: batches
+from tf.data, a GradientTape step in a tf.function, optimizer.apply_gradients, metrics
+updated per batch and reset per epoch, a validation loop, and the loss of the model's
+regularizers added by hand."""
 import bprop as tf
 from _data import digits
 
@@ -24,8 +23,11 @@ def main():
     train_acc_metric = keras.metrics.SparseCategoricalAccuracy()
     val_acc_metric = keras.metrics.SparseCategoricalAccuracy()
     batch_size = 64
-    rng = np.random.default_rng(0)
+    train_dataset = tf.data.Dataset.from_tensor_slices((x_train, y_train))
+    train_dataset = train_dataset.shuffle(buffer_size=1024, seed=0).batch(batch_size)
+    val_dataset = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(batch_size)
 
+    @tf.function
     def train_step(x, y):
         with tf.GradientTape() as tape:
             logits = model(x, training=True)
@@ -35,18 +37,17 @@ def main():
         train_acc_metric.update_state(y, logits)
         return loss_value
 
+    @tf.function
     def test_step(x, y):
         val_acc_metric.update_state(y, model(x, training=False))
 
     for epoch in range(15):
-        order = rng.permutation(len(x_train))
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            loss_value = train_step(x_train[idx], y_train[idx])
+        for step, (x_batch, y_batch) in enumerate(train_dataset):
+            loss_value = train_step(x_batch, y_batch)
         train_acc = train_acc_metric.result()
         train_acc_metric.reset_state()
-        for start in range(0, len(x_val), batch_size):
-            test_step(x_val[start:start + batch_size], y_val[start:start + batch_size])
+        for x_batch, y_batch in val_dataset:
+            test_step(x_batch, y_batch)
         val_acc = val_acc_metric.result()
         val_acc_metric.reset_state()
         if epoch % 5 == 4:

@@ -149,12 +149,12 @@ class Normalization(Layer):
             self._adapt_shape(batch.shape)
             kept, _ = self._geometry(self._build_input_shape)
             reduce = tuple(d for d in range(batch.ndim) if d not in kept)
-            batch = batch.astype(np.float64)
-            mean = batch.mean(axis=reduce)
-            var = batch.var(axis=reduce)
             n = int(np.prod([batch.shape[d] for d in reduce], dtype=np.int64))
             if n == 0:
                 continue
+            batch = batch.astype(np.float64)
+            mean = batch.mean(axis=reduce)
+            var = batch.var(axis=reduce)
             if total_mean is None:
                 total_mean, total_var, count = mean, var, n
                 continue

@@ -110,6 +110,24 @@ def test_in_a_model_fit_leaves_it_and_save_load_keeps_it(tmp_path):
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
 
 
+def test_in_a_functional_model_with_a_second_branch():
+    rng = np.random.default_rng(4)
+    x = rng.normal(10.0, 4.0, size=(40, 3)).astype(np.float32)
+    y = rng.normal(size=(40, 2)).astype(np.float32)
+    norm = layers.Normalization()
+    norm.adapt(x)
+    bprop.utils.set_random_seed(1)
+    inputs = bprop.keras.Input(shape=(3,))
+    z = norm(inputs)
+    out = layers.Add()([layers.Dense(2)(z), layers.Dense(2)(layers.Dense(3)(z))])
+    model = bprop.keras.Model(inputs, out)
+    model.compile(optimizer="adam", loss="mse")
+    history = model.fit(x, y, batch_size=8, epochs=4, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    np.testing.assert_allclose(np.asarray(norm(x)), (x - x.mean(0)) / x.std(0), rtol=1e-4,
+                               atol=1e-5)
+
+
 def test_config_round_trips():
     adapted = layers.Normalization(axis=(1, 2), invert=True)
     config = adapted.get_config()

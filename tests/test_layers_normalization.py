@@ -81,13 +81,15 @@ def test_batch_norm_normalizes_per_feature_of_its_axis(shape, axis, stat_axes):
     assert layer.moving_mean.shape == (shape[axis],)
 
 
-def test_batch_norm_gradients_are_central_differences_in_training_and_inference():
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_batch_norm_gradients_are_central_differences_in_training_and_inference(axis):
     rng = np.random.default_rng(2)
     x = rng.normal(size=(6, 3, 4))
-    layer = layers.BatchNormalization(axis=-1, dtype="float64")
+    layer = layers.BatchNormalization(axis=axis, dtype="float64")
     layer.build((3, 4))
-    gamma, beta = rng.normal(size=4), rng.normal(size=4)
-    mm, mv = rng.normal(size=4), rng.uniform(0.5, 2, size=4)
+    c = x.shape[axis]
+    gamma, beta = rng.normal(size=c), rng.normal(size=c)
+    mm, mv = rng.normal(size=c), rng.uniform(0.5, 2, size=c)
     for training in (True, False):
         def f(x, g, b, training=training):
             layer.set_weights([g, b, mm, mv])

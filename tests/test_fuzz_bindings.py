@@ -114,8 +114,8 @@ def build(name, rng, dt, s):
                 ("in", "scalar", "out"))
     if name in ELEMENTWISE_BWD:
         shape = _ew_shape(s)
-        other = (_unit(rng, shape, dt) if name in ("sigmoid_backward", "tanh_backward", "hard_sigmoid_backward")
-                 else _normal(rng, shape, dt))
+        outputs_in_unit = ("sigmoid_backward", "tanh_backward", "hard_sigmoid_backward")
+        other = _unit(rng, shape, dt) if name in outputs_in_unit else _normal(rng, shape, dt)
         return ("dy", "x", "out"), [_normal(rng, shape, dt), other, None], ("in", "in", "out")
     if name in tuple(n + "_backward" for n in ELEMENTWISE_ALPHA):
         shape = _ew_shape(s)
@@ -265,8 +265,8 @@ def _build_spatial(name, rng, dt, s):
             [dy, x.shape, pool, strides, padding, None], ("in", "flag", "flag", "flag", "flag", "out"))
 
 
-OPS = ("matmul", "gemm", "add_bias", "bias_grad") + ELEMENTWISE + ELEMENTWISE_ALPHA + ELEMENTWISE_BWD + tuple(
-    n + "_backward" for n in ELEMENTWISE_ALPHA) + ROWWISE + ROWWISE_BWD + tuple(
+OPS = ("matmul", "gemm", "add_bias", "bias_grad") + ELEMENTWISE + ELEMENTWISE_ALPHA + ELEMENTWISE_BWD + (
+    tuple(n + "_backward" for n in ELEMENTWISE_ALPHA)) + ROWWISE + ROWWISE_BWD + tuple(
     n + suffix for n in ELEMENTWISE_LOSSES + ROWWISE_LOSSES for suffix in ("", "_backward")) + (
     "dense_forward", "dense_backward", "dropout", "dropout_backward",
     "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "avg_pool2d",

@@ -23,59 +23,6 @@ from .nodes import _PythonSegment
 __all__ = ["BatchNormNode", "LayerNormNode", "FeatureNormNode"]
 
 
-def _normalized_backward(dxhat, xhat, inv, axes):
-    """dx of xhat = (x - mean(x)) * inv, inv = 1/sqrt(var(x) + eps), the moments
-    over ``axes``, given dxhat: (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) inv."""
-    return (dxhat - dxhat.mean(axis=axes, keepdims=True)
-            - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)) * inv
-
-
-class _AffineNormNode(_PythonSegment):
-    """xhat * gamma + beta with xhat normalized over ``stat_axes`` of (n,) + sample
-    shape; gamma and beta broadcast as ``param_shape`` (LayerNormalization and
-    BatchNormalization)."""
-
-    def __init__(self, layer, in_shape, stat_axes, param_shape, trainable=()):
-        super().__init__(layer, in_shape, in_shape, trainable)
-        self.stat_axes = tuple(stat_axes)
-        self.param_shape = tuple(param_shape)  # gamma/beta as broadcast against (n,) + in_shape
-        self.gamma = layer.gamma
-        self.beta = layer.beta
-        if self.gamma is not None:
-            self._add_param(self.gamma, layer.gamma_regularizer)
-        if self.beta is not None:
-            self._add_param(self.beta, layer.beta_regularizer)
-        self._saved = None
-
-    def _param(self, var):
-        return var.value.reshape(self.param_shape)
-
-    def _affine(self, xhat):
-        y = xhat if self.gamma is None else xhat * self._param(self.gamma)
-        if self.beta is not None:
-            y = y + self._param(self.beta)
-        return y
-
-    def _param_grads(self, dy, xhat):
-        """gamma and beta gradients: dy (times xhat) summed over every axis they are shared on."""
-        shared = tuple(d for d, size in enumerate(self.param_shape) if size == 1)
-        for var, part in ((self.gamma, lambda: dy * xhat), (self.beta, lambda: dy)):
-            grad = None if var is None else self.grads.get(var)
-            if grad is not None:
-                grad[...] = part().sum(axis=shared, keepdims=True).reshape(grad.shape)
-
-    def _finish_backward(self, dy, xhat, inv, through_stats, n, need_dx):
-        self._param_grads(dy, xhat)
-        if not need_dx:
-            return None
-        dxhat = dy if self.gamma is None else dy * self._param(self.gamma)
-        if through_stats:  # the mean and variance are the input's: differentiate through them
-            dx = _normalized_backward(dxhat, xhat, inv, self.stat_axes)
-        else:
-            dx = dxhat * inv
-        return np.ascontiguousarray(dx, dtype=self.dtype).reshape(n, self.in_size)
-
-
 class BatchNormNode(_PythonSegment):
     """BatchNormalization over every axis but the layer's ``axis`` (a per-channel
     normalization after Dense (2-D) or Conv2D (4-D)).
@@ -167,26 +114,54 @@ class BatchNormNode(_PythonSegment):
         return np.ascontiguousarray(dx, dtype=self.dtype).reshape(n, self.in_size)
 
 
-class LayerNormNode(_AffineNormNode):
-    """LayerNormalization: each sample normalized over the layer's axes."""
+class LayerNormNode(_PythonSegment):
+    """LayerNormalization: each sample normalized over ``axes`` of (n,) + the
+    sample shape, then ``xhat * gamma + beta`` with gamma and beta broadcast as
+    ``param_shape`` (the sizes at the axes, 1 elsewhere).  The input gradient:
+    ``(dxhat - mean(dxhat) - xhat mean(dxhat xhat)) inv`` over the axes,
+    dxhat = dy * gamma."""
 
     def __init__(self, layer, in_shape, axes, param_shape, trainable=()):
-        super().__init__(layer, in_shape, axes, param_shape, trainable)
+        super().__init__(layer, in_shape, in_shape, trainable)
+        self.axes = tuple(axes)
+        self.param_shape = tuple(param_shape)
+        # gamma and beta are shared over the axes where param_shape is 1 (the batch's too)
+        self.shared_axes = tuple(d for d, size in enumerate(self.param_shape) if size == 1)
+        self.gamma, self.beta = layer.gamma, layer.beta
+        if self.gamma is not None:
+            self._add_param(self.gamma, layer.gamma_regularizer)
+        if self.beta is not None:
+            self._add_param(self.beta, layer.beta_regularizer)
+        self._saved = None
+
+    def _param(self, var):
+        return var.value.reshape(self.param_shape)
 
     def forward(self, be, x, n, ctx):
         x = np.asarray(x, dtype=self.dtype).reshape((n,) + self.in_shape)
-        mean = x.mean(axis=self.stat_axes, keepdims=True)
-        var = np.square(x - mean).mean(axis=self.stat_axes, keepdims=True)
+        mean = x.mean(axis=self.axes, keepdims=True)
+        var = np.square(x - mean).mean(axis=self.axes, keepdims=True)
         inv = 1.0 / np.sqrt(var + self.dtype.type(self.layer.epsilon))
         xhat = (x - mean) * inv
         self._saved = (xhat, inv)
-        y = self._affine(xhat)
+        y = xhat if self.gamma is None else xhat * self._param(self.gamma)
+        if self.beta is not None:
+            y = y + self._param(self.beta)
         return np.ascontiguousarray(y, dtype=self.dtype).reshape(n, self.out_size)
 
     def backward(self, be, dy, n, need_dx):
         xhat, inv = self._saved
         dy = np.asarray(dy).reshape(xhat.shape)
-        return self._finish_backward(dy, xhat, inv, True, n, need_dx)
+        for var, part in ((self.gamma, lambda: dy * xhat), (self.beta, lambda: dy)):
+            grad = None if var is None else self.grads.get(var)
+            if grad is not None:
+                grad[...] = part().sum(axis=self.shared_axes, keepdims=True).reshape(grad.shape)
+        if not need_dx:
+            return None
+        dxhat = dy if self.gamma is None else dy * self._param(self.gamma)
+        dx = (dxhat - dxhat.mean(axis=self.axes, keepdims=True)
+              - xhat * (dxhat * xhat).mean(axis=self.axes, keepdims=True)) * inv
+        return np.ascontiguousarray(dx, dtype=self.dtype).reshape(n, self.in_size)
 
 
 class FeatureNormNode(_PythonSegment):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 __all__ = ["real_arg", "int_arg", "bool_arg", "none_only"]
 
 
@@ -31,7 +33,8 @@ def int_arg(value, name):
 
 
 def bool_arg(value, name):
-    if not isinstance(value, (bool, int)) or value not in (0, 1):
+    """``value`` as a bool: True/False (NumPy's too) or the ints 0 and 1."""
+    if not isinstance(value, (bool, numbers.Integral, np.bool_)) or value not in (0, 1):
         raise TypeError("%s: expected True or False, got %r" % (name, value))
     return bool(value)
 

@@ -268,6 +268,38 @@ def test_an_undone_step_does_not_move_the_statistics_twice(executor, capsys):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("executor", ["auto", "ops"])
+def test_data_parallel_processes_move_their_own_statistics(monkeypatch, executor):
+    """Keras' synchronized=False: each process normalizes its slice of every
+    global batch with the slice's statistics and moves its own moving
+    statistics with them (threads stand in for processes, as in
+    test_models_data_parallel)."""
+    from test_models_data_parallel import _fit_in_threads
+
+    rng = np.random.default_rng(12)
+    x = rng.normal(1.0, 2.0, size=(48, 3))
+    y = rng.normal(size=(48, 2))
+
+    def build(rank):
+        bprop.utils.set_random_seed(9)
+        model = bprop.Sequential([layers.BatchNormalization(momentum=0.5, input_shape=(3,)),
+                                  layers.Dense(2)], dtype="float64")
+        model._plan_executor = executor
+        model.compile(optimizer="sgd", loss="mse")
+        return model
+
+    models, _ = _fit_in_threads(monkeypatch, 2, build, dict(x=x, y=y, batch_size=16, epochs=1,
+                                                            verbose=0, shuffle=False))
+    for rank, model in enumerate(models):  # rank r: rows [8r, 8r + 8) of each batch of 16
+        slices = [x[b + 8 * rank:b + 8 * rank + 8] for b in range(0, 48, 16)]
+        mean, var = expected_moving(slices, 0.5, 0, 3)
+        np.testing.assert_allclose(model.layers[0].moving_mean.numpy(), mean, rtol=1e-12)
+        np.testing.assert_allclose(model.layers[0].moving_variance.numpy(), var, rtol=1e-12)
+    # the trainable weights stay the same on every process (one reduction per step)
+    np.testing.assert_array_equal(models[0].layers[1].kernel.numpy(),
+                                  models[1].layers[1].kernel.numpy())
+
+
 # ----------------------------------------------------------------- config, saving, errors
 def test_batch_norm_config_round_trip_and_save_load_keep_the_statistics(tmp_path):
     rng = np.random.default_rng(8)

@@ -61,11 +61,17 @@ HUGE_ELEMENTS_LOG2 = 46  # 2**46 elements: 256 TiB as float32, far beyond any ma
 # roles of its arguments.  Roles: "in" (read only), "out" (result buffer,
 # may be None), "inplace" (updated in place), "labels" (int or float),
 # "scalar" (a float hyper-parameter), "flag" (bool / str option).
-ELEMENTWISE = ("relu", "sigmoid", "tanh", "gelu")
-ELEMENTWISE_BWD = ("relu_backward", "sigmoid_backward", "tanh_backward", "gelu_backward")
+ELEMENTWISE = ("relu", "sigmoid", "tanh", "gelu", "selu", "softplus", "softsign", "silu",
+               "exponential", "hard_sigmoid")
+ELEMENTWISE_BWD = tuple(n + "_backward" for n in ELEMENTWISE)
+# with a parameter, as leaky_relu's slope
+ELEMENTWISE_ALPHA = ("leaky_relu", "elu")
 ROWWISE = ("softmax", "log_softmax")
 ROWWISE_BWD = ("softmax_backward", "log_softmax_backward")
-ACTS = (None, "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")
+ACTS = (None, "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "elu", "selu",
+        "softplus", "softsign", "silu", "exponential", "hard_sigmoid")
+# the activations whose backward reads the pre-activation
+READS_INPUT = ("gelu", "elu", "selu", "softplus", "softsign", "silu")
 ELEMENTWISE_LOSSES = ("mse", "mae", "binary_cross_entropy", "binary_cross_entropy_from_probs")
 ROWWISE_LOSSES = ("softmax_cross_entropy", "cross_entropy_from_probs")
 
@@ -103,14 +109,15 @@ def build(name, rng, dt, s):
         return ("dy", "out"), [_normal(rng, (n, m), dt), None], ("in", "out")
     if name in ELEMENTWISE:
         return ("x", "out"), [_normal(rng, _ew_shape(s), dt), None], ("in", "out")
-    if name == "leaky_relu":
+    if name in ELEMENTWISE_ALPHA:
         return (("x", "alpha", "out"), [_normal(rng, _ew_shape(s), dt), 0.1, None],
                 ("in", "scalar", "out"))
     if name in ELEMENTWISE_BWD:
         shape = _ew_shape(s)
-        other = _unit(rng, shape, dt) if name in ("sigmoid_backward", "tanh_backward") else _normal(rng, shape, dt)
+        outputs_in_unit = ("sigmoid_backward", "tanh_backward", "hard_sigmoid_backward")
+        other = _unit(rng, shape, dt) if name in outputs_in_unit else _normal(rng, shape, dt)
         return ("dy", "x", "out"), [_normal(rng, shape, dt), other, None], ("in", "in", "out")
-    if name == "leaky_relu_backward":
+    if name in tuple(n + "_backward" for n in ELEMENTWISE_ALPHA):
         shape = _ew_shape(s)
         return (("dy", "x", "alpha", "out"), [_normal(rng, shape, dt), _normal(rng, shape, dt), 0.1, None],
                 ("in", "in", "scalar", "out"))
@@ -175,7 +182,7 @@ def build(name, rng, dt, s):
         zy = None
         if act not in (None, "linear"):
             z = x @ w
-            zy = z if act == "gelu" else reference.dense_forward(x, w, None, act)
+            zy = z if act in READS_INPUT else reference.dense_forward(x, w, None, act)
         return (("dy", "x", "w", "z_or_y", "activation", "dx", "dw", "db", "need_dx", "need_dw",
                  "need_db"),
                 [_normal(rng, (n, m), dt), x, w, zy, act, None, None, None, s["flag2"], s["flag1"],
@@ -229,7 +236,7 @@ def _build_spatial(name, rng, dt, s):
                     ("in", "in", "in_opt", "flag", "flag", "flag", "flag", "out"))
         z = reference.conv2d(x, kernel, **geo)
         zy = None if act in (None, "linear") else (
-            z if act == "gelu" else reference.conv2d(x, kernel, activation=act, **geo))
+            z if act in READS_INPUT else reference.conv2d(x, kernel, activation=act, **geo))
         return (("dy", "x", "kernel", "z_or_y", "activation", "strides", "padding", "dilation_rate",
                  "dx", "dw", "db", "need_dx", "need_dw", "need_db"),
                 [_normal(rng, z.shape, dt), x, kernel, zy, act, strides, padding, dilation, None,
@@ -258,8 +265,8 @@ def _build_spatial(name, rng, dt, s):
             [dy, x.shape, pool, strides, padding, None], ("in", "flag", "flag", "flag", "flag", "out"))
 
 
-OPS = ("matmul", "gemm", "add_bias", "bias_grad") + ELEMENTWISE + ("leaky_relu",) + ELEMENTWISE_BWD + (
-    "leaky_relu_backward",) + ROWWISE + ROWWISE_BWD + tuple(
+OPS = ("matmul", "gemm", "add_bias", "bias_grad") + ELEMENTWISE + ELEMENTWISE_ALPHA + ELEMENTWISE_BWD + (
+    tuple(n + "_backward" for n in ELEMENTWISE_ALPHA)) + ROWWISE + ROWWISE_BWD + tuple(
     n + suffix for n in ELEMENTWISE_LOSSES + ROWWISE_LOSSES for suffix in ("", "_backward")) + (
     "dense_forward", "dense_backward", "dropout", "dropout_backward",
     "conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward", "avg_pool2d",

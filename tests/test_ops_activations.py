@@ -1,4 +1,5 @@
-"""Elementwise activations and their backward: relu, leaky_relu, sigmoid, tanh, gelu.
+"""Elementwise activations and their backward: relu, leaky_relu, sigmoid, tanh, gelu,
+elu, selu, softplus, softsign, silu, exponential, hard_sigmoid.
 
 Values against bprop.reference (tolerances: conftest.TOLERANCES; sigmoid,
 tanh and gelu call libm's exp/tanh, 1-2 ulp from NumPy's, well inside them),
@@ -20,6 +21,13 @@ ACTS = {
     "sigmoid": ({}, "y"),
     "tanh": ({}, "y"),
     "gelu": ({}, "x"),
+    "elu": ({"alpha": 0.7}, "x"),
+    "selu": ({}, "x"),
+    "softplus": ({}, "x"),
+    "softsign": ({}, "x"),
+    "silu": ({}, "x"),
+    "exponential": ({}, "y"),
+    "hard_sigmoid": ({}, "y"),
 }
 NAMES = sorted(ACTS)
 SHAPES = [(0,), (1,), (17,), (0, 5), (5, 0), (4, 7), (2, 3, 5), (300, 70)]
@@ -265,3 +273,89 @@ def test_float32_gelu_within_4_ulp_including_its_tail(rng, isa):
     x = x.astype(np.float32)
     for part in (x, x[-13:]):  # the vector body and a padded tail
         assert max_ulp_error(ops.gelu(part), ref.gelu(part.astype(np.float64))) <= 4.0
+
+
+# ----------------------------------------------------------------- Keras' further activations
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def test_further_activations_closed_forms():
+    """Hand-written formulas (float64), not the reference twins."""
+    x = np.array([-30.0, -3.0, -1.0, -1e-9, 0.0, 0.5, 2.0, 3.0, 40.0])
+    np.testing.assert_allclose(ops.elu(x), np.where(x > 0, x, np.expm1(x)), rtol=1e-13)
+    np.testing.assert_allclose(ops.elu(x, alpha=0.5), np.where(x > 0, x, 0.5 * np.expm1(x)),
+                               rtol=1e-13)
+    assert ops.elu(np.array([-1e-9]))[0] == pytest.approx(-1e-9 + 5e-19, rel=1e-15)  # expm1
+    np.testing.assert_allclose(
+        ops.selu(x), SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x)), rtol=1e-13)
+    np.testing.assert_allclose(ops.softplus(x), np.log1p(np.exp(x)), rtol=1e-13)
+    np.testing.assert_allclose(ops.softsign(x), x / (1 + np.abs(x)), rtol=1e-15)
+    np.testing.assert_allclose(ops.silu(x), x / (1 + np.exp(-x)), rtol=1e-13)
+    np.testing.assert_allclose(ops.exponential(x), np.exp(x), rtol=1e-15)
+    # Keras 3: relu6(x + 3) / 6 (Keras 2's was 0.2 x + 0.5)
+    np.testing.assert_allclose(ops.hard_sigmoid(x), [0, 0, 1 / 3, 0.5 - 1e-9 / 6, 0.5,
+                                                     0.5 + 0.5 / 6, 5 / 6, 1, 1],
+                               rtol=1e-15, atol=1e-16)
+
+
+def test_further_activations_derivatives_closed_forms():
+    x = np.array([-4.0, -1.0, -0.25, 0.25, 1.0, 2.5, 4.0])
+    dy = np.linspace(0.5, 2.0, x.size)
+    s = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(ops.elu_backward(dy, x, alpha=0.5),
+                               dy * np.where(x > 0, 1, 0.5 * np.exp(x)), rtol=1e-14)
+    np.testing.assert_allclose(ops.selu_backward(dy, x),
+                               dy * SELU_SCALE * np.where(x > 0, 1, SELU_ALPHA * np.exp(x)),
+                               rtol=1e-14)
+    np.testing.assert_allclose(ops.softplus_backward(dy, x), dy * s, rtol=1e-14)
+    np.testing.assert_allclose(ops.softsign_backward(dy, x), dy / (1 + np.abs(x)) ** 2,
+                               rtol=1e-14)
+    np.testing.assert_allclose(ops.silu_backward(dy, x), dy * (s + x * s * (1 - s)), rtol=1e-14)
+    np.testing.assert_allclose(ops.exponential_backward(dy, np.exp(x)), dy * np.exp(x),
+                               rtol=1e-15)
+    y = ops.hard_sigmoid(x)
+    np.testing.assert_allclose(ops.hard_sigmoid_backward(dy, y),
+                               dy * np.where(np.abs(x) < 3, 1 / 6, 0), rtol=1e-15)
+
+
+def test_further_activations_saturate_without_overflow(dtype):
+    x = np.array([-1e4, -200.0, 200.0, 1e4], dtype)
+    tiny = {"rtol": 1e-6, "atol": 1e-30}  # float64 keeps exp(-200)-sized tails
+
+    def close(got, want):
+        assert np.all(np.isfinite(got)) and got.dtype == dtype
+        np.testing.assert_allclose(got, want, **tiny)
+
+    close(ops.elu(x), [-1, -1, 200, 1e4])
+    close(ops.softplus(x), [0, 0, 200, 1e4])
+    close(ops.softsign(x), x.astype(np.float64) / (1 + np.abs(x.astype(np.float64))))
+    close(ops.silu(x), [0, 0, 200, 1e4])
+    close(ops.hard_sigmoid(x), [0, 0, 1, 1])
+    e = ops.exponential(x)
+    assert np.isinf(e[-1]) and e[0] == 0
+    ones = np.ones(4, dtype)
+    close(ops.softplus_backward(ones, x), [0, 0, 1, 1])
+    close(ops.silu_backward(ones, x), [0, 0, 1, 1])
+    close(ops.elu_backward(ones, x), [0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("name", ["silu", "softplus", "elu", "selu", "softsign"])
+def test_float32_further_activations_accuracy_on_every_path(rng, isa, name):
+    x = f32_probe(rng)
+    truth = getattr(ref, name)(x.astype(np.float64))
+    for n in (1, 7, 17, 255, 256, 257, x.size):  # vector tails and the 256-value chunks
+        got = getattr(ops, name)(x[:n]).astype(np.float64)
+        err = np.abs(got - truth[:n])
+        assert np.all(err <= 4 * F32_EPS * np.abs(truth[:n]) + 1e-30), (isa, n, float(err.max()))
+    dy = rng.standard_normal(x.size).astype(np.float32)
+    truth = getattr(ref, name + "_backward")(dy.astype(np.float64), x.astype(np.float64))
+    got = getattr(ops, name + "_backward")(dy, x).astype(np.float64)
+    # (silu' crosses zero near x = -1.28, where its two terms cancel: an absolute term in dy)
+    assert np.all(np.abs(got - truth) <= 8 * F32_EPS * (np.abs(truth) + np.abs(dy)) + 1e-30), name
+
+
+def test_float32_exponential_accuracy_on_every_path(rng, isa):
+    x = np.concatenate([np.linspace(-87, 88.7, 4001), 4 * rng.standard_normal(1001)])
+    x = x.astype(np.float32)
+    truth = np.exp(x.astype(np.float64))
+    assert max_ulp_error(ops.exponential(x), truth) <= 4.0

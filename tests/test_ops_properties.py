@@ -90,6 +90,13 @@ ELEMENTWISE = {
     "sigmoid": ({}, "y"),
     "tanh": ({}, "y"),
     "gelu": ({}, "x"),
+    "elu": ({"alpha": 0.6}, "x"),
+    "selu": ({}, "x"),
+    "softplus": ({}, "x"),
+    "softsign": ({}, "x"),
+    "silu": ({}, "x"),
+    "exponential": ({}, "y"),
+    "hard_sigmoid": ({}, "y"),
 }
 shapes = st.lists(st.integers(0, 9), min_size=1, max_size=3).map(tuple)
 

@@ -226,9 +226,16 @@ inline bprop::Act parse_activation(py::handle obj, const char* name = "activatio
     if (s == "tanh") return bprop::Act::tanh;
     if (s == "gelu") return bprop::Act::gelu;
     if (s == "softmax") return bprop::Act::softmax;
+    if (s == "elu") return bprop::Act::elu;
+    if (s == "selu") return bprop::Act::selu;
+    if (s == "softplus") return bprop::Act::softplus;
+    if (s == "softsign") return bprop::Act::softsign;
+    if (s == "silu") return bprop::Act::silu;
+    if (s == "exponential") return bprop::Act::exponential;
+    if (s == "hard_sigmoid") return bprop::Act::hard_sigmoid;
     throw py::value_error(std::string(name) +
-                          ": expected one of linear, relu, leaky_relu, sigmoid, tanh, gelu, softmax "
-                          "or None, got '" + s + "'");
+                          ": expected one of linear, relu, leaky_relu, sigmoid, tanh, gelu, softmax, elu, selu, "
+                          "softplus, softsign, silu, exponential, hard_sigmoid or None, got '" + s + "'");
 }
 
 // Runs f(T{}) with T = float or double.

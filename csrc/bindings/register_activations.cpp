@@ -176,6 +176,57 @@ void register_activations(py::module_& m) {
           [](py::handle dy, py::handle x, py::handle out) { return backward(dy, x, out, Act::gelu, 0.0, "x"); },
           py::arg("dy"), py::arg("x"), py::arg("out") = none,
           "gelu_backward(dy, x, out=None): x the input of gelu.");
+    // Activations whose backward reads the input x.
+    m.def("elu", [](py::handle x, double alpha, py::handle out) { return forward(x, out, Act::elu, alpha); },
+          py::arg("x"), py::arg("alpha") = 1.0, py::arg("out") = none,
+          "elu(x, alpha=1.0, out=None): x if x > 0 else alpha * (exp(x) - 1).");
+    m.def("elu_backward",
+          [](py::handle dy, py::handle x, double alpha, py::handle out) {
+              return backward(dy, x, out, Act::elu, alpha, "x");
+          },
+          py::arg("dy"), py::arg("x"), py::arg("alpha") = 1.0, py::arg("out") = none,
+          "elu_backward(dy, x, alpha=1.0, out=None): dy if x > 0 else dy * alpha * exp(x), x the input.");
+    m.def("selu", [](py::handle x, py::handle out) { return forward(x, out, Act::selu, 0.0); },
+          py::arg("x"), py::arg("out") = none,
+          "selu(x, out=None): scale * elu(x, alpha), alpha = 1.6732632..., scale = 1.0507009...");
+    m.def("selu_backward",
+          [](py::handle dy, py::handle x, py::handle out) { return backward(dy, x, out, Act::selu, 0.0, "x"); },
+          py::arg("dy"), py::arg("x"), py::arg("out") = none, "selu_backward(dy, x, out=None): x the input of selu.");
+    m.def("softplus", [](py::handle x, py::handle out) { return forward(x, out, Act::softplus, 0.0); },
+          py::arg("x"), py::arg("out") = none, "softplus(x, out=None): log(1 + exp(x)), overflow-free.");
+    m.def("softplus_backward",
+          [](py::handle dy, py::handle x, py::handle out) { return backward(dy, x, out, Act::softplus, 0.0, "x"); },
+          py::arg("dy"), py::arg("x"), py::arg("out") = none,
+          "softplus_backward(dy, x, out=None): dy * sigmoid(x), x the input of softplus.");
+    m.def("softsign", [](py::handle x, py::handle out) { return forward(x, out, Act::softsign, 0.0); },
+          py::arg("x"), py::arg("out") = none, "softsign(x, out=None): x / (1 + |x|).");
+    m.def("softsign_backward",
+          [](py::handle dy, py::handle x, py::handle out) { return backward(dy, x, out, Act::softsign, 0.0, "x"); },
+          py::arg("dy"), py::arg("x"), py::arg("out") = none,
+          "softsign_backward(dy, x, out=None): dy / (1 + |x|)^2, x the input of softsign.");
+    m.def("silu", [](py::handle x, py::handle out) { return forward(x, out, Act::silu, 0.0); },
+          py::arg("x"), py::arg("out") = none, "silu(x, out=None): x * sigmoid(x) (swish).");
+    m.def("silu_backward",
+          [](py::handle dy, py::handle x, py::handle out) { return backward(dy, x, out, Act::silu, 0.0, "x"); },
+          py::arg("dy"), py::arg("x"), py::arg("out") = none,
+          "silu_backward(dy, x, out=None): dy * s * (1 + x * (1 - s)), s = sigmoid(x), x the input.");
+    // Activations whose backward reads the output y.
+    m.def("exponential", [](py::handle x, py::handle out) { return forward(x, out, Act::exponential, 0.0); },
+          py::arg("x"), py::arg("out") = none, "exponential(x, out=None): exp(x).");
+    m.def("exponential_backward",
+          [](py::handle dy, py::handle y, py::handle out) {
+              return backward(dy, y, out, Act::exponential, 0.0, "y");
+          },
+          py::arg("dy"), py::arg("y"), py::arg("out") = none,
+          "exponential_backward(dy, y, out=None): dy * y, y the output of exponential.");
+    m.def("hard_sigmoid", [](py::handle x, py::handle out) { return forward(x, out, Act::hard_sigmoid, 0.0); },
+          py::arg("x"), py::arg("out") = none, "hard_sigmoid(x, out=None): relu6(x + 3) / 6 (Keras 3).");
+    m.def("hard_sigmoid_backward",
+          [](py::handle dy, py::handle y, py::handle out) {
+              return backward(dy, y, out, Act::hard_sigmoid, 0.0, "y");
+          },
+          py::arg("dy"), py::arg("y"), py::arg("out") = none,
+          "hard_sigmoid_backward(dy, y, out=None): dy / 6 where 0 < y < 1, else 0; y the output.");
     m.def("softmax", &rowwise_forward<false>, py::arg("x"), py::arg("out") = none,
           "softmax(x, out=None): softmax over the last axis, stable for huge logits.");
     m.def("softmax_backward", &rowwise_backward<false>, py::arg("dy"), py::arg("y"), py::arg("out") = none,

@@ -131,7 +131,7 @@ void register_conv(py::module_& m) {
           "                dilation_rate=1, dx=None, dw=None, db=None, need_dx=True, need_dw=True,\n"
           "                need_db=True) -> (dx, dw, db)\n\n"
           "Backward of conv2d: dx (n, h, w, c), dw (kh, kw, c, f), db (f,) from dy (n, oh, ow, f).\n"
-          "z_or_y as in dense_backward (the output; the pre-activation for gelu).");
+          "z_or_y as in dense_backward (the output; the pre-activation for gelu, elu, ...).");
 }
 
 }  // namespace bprop_py

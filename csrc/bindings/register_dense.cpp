@@ -109,7 +109,8 @@ void register_dense(py::module_& m) {
           "dense_forward(x, w, b=None, activation=None, out=None) -> ndarray\n\n"
           "act(x @ w + b) for x (n, k), w (k, m), b (m,): one GEMM whose epilogue adds\n"
           "the bias and applies the activation (linear, relu, leaky_relu (slope 0.2),\n"
-          "sigmoid, tanh, gelu; softmax as a row-wise pass after).");
+          "sigmoid, tanh, gelu, elu (alpha 1), selu, softplus, softsign, silu, exponential,\n"
+          "hard_sigmoid; softmax as a row-wise pass after).");
     m.def("dense_backward", &dense_backward, py::arg("dy"), py::arg("x"), py::arg("w"),
           py::arg("z_or_y") = none, py::arg("activation") = none, py::arg("dx") = none,
           py::arg("dw") = none, py::arg("db") = none, py::arg("need_dx") = true, py::arg("need_dw") = true,
@@ -117,7 +118,8 @@ void register_dense(py::module_& m) {
           "dense_backward(dy, x, w, z_or_y=None, activation=None, dx=None, dw=None, db=None,\n"
           "               need_dx=True, need_dw=True, need_db=True) -> (dx, dw, db)\n\n"
           "Backward of dense_forward.  z_or_y is the activation's output for relu,\n"
-          "leaky_relu, sigmoid, tanh and softmax, its input for gelu, unused for linear.\n"
+          "leaky_relu, sigmoid, tanh, exponential, hard_sigmoid and softmax, its input for\n"
+          "gelu, elu, selu, softplus, softsign and silu, unused for linear.\n"
           "dx, dw, db are None when need_dx, need_dw, need_db are False (a first layer, a\n"
           "frozen kernel or bias).");
 }

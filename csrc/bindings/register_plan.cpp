@@ -424,6 +424,7 @@ private:
             p->size = static_cast<index_t>(va.size());
             p->value = owned<T>(value, w + "['value']", dtype_, p->size, extents, keep_);
             p->trainable = py::bool_(item(pd, "trainable", w));
+            p->state = pd.contains("state") && py::bool_(pd["state"]);
             p->l1 = real_item(pd, "l1", w, 0.0);
             p->l2 = real_item(pd, "l2", w, 0.0);
             check_finite_nonneg(p->l1, w + "['l1']");
@@ -475,7 +476,7 @@ private:
                 node = std::make_unique<bp::DenseNode<T>>(shape, units, act, kernel, bias);
             } else if (kind == "activation") {
                 const Act act = activation_of(str_item(nd, "activation", w), w + "['activation']");
-                const double alpha = real_item(nd, "alpha", w, bprop::kLeakyReluAlpha);
+                const double alpha = real_item(nd, "alpha", w, bprop::default_alpha(act));
                 if (!std::isfinite(alpha)) throw py::value_error(w + "['alpha']: expected a finite number");
                 node = std::make_unique<bp::ActivationNode<T>>(shape, act, alpha);
             } else if (kind == "dropout") {

@@ -147,6 +147,7 @@ void conv2d_forward(const ConvGeometry& g, const T* x, const T* kernel, const T*
     Epilogue<T> ep;
     ep.bias = bias;
     ep.act = act == Act::softmax ? Act::linear : act;
+    ep.alpha = T(default_alpha(act));
     const MatrixRef<const T> wr{kernel, g.f, 1};
     if (g.pointwise()) {
         gemm<T>(rows, g.f, k, T(1), MatrixRef<const T>{x, k, 1}, wr, T(0), MatrixRef<T>{y, g.f, 1}, ep);
@@ -187,7 +188,7 @@ void conv2d_backward(const ConvGeometry& g, const T* dy, const T* x, const T* ke
         if (act == Act::softmax)
             softmax_backward(dy, z_or_y, scratch, rows, f);
         else
-            activation_backward(act, dy, z_or_y, scratch, rows * f, T(kLeakyReluAlpha));
+            activation_backward(act, dy, z_or_y, scratch, rows * f, T(default_alpha(act)));
         dz = scratch;
     }
     if (dbias != nullptr) bias_grad(dz, dbias, rows, f);

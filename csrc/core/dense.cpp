@@ -13,6 +13,7 @@ void dense_forward(index_t n, index_t k, index_t m, MatrixRef<const T> x, Matrix
     Epilogue<T> ep;
     ep.bias = b;
     ep.act = act == Act::softmax ? Act::linear : act;
+    ep.alpha = T(default_alpha(act));
     gemm<T>(n, m, k, T(1), x, w, T(0), MatrixRef<T>{y, m, 1}, ep);
     if (act == Act::softmax) softmax_forward(y, y, n, m);
 }
@@ -29,7 +30,7 @@ void dense_backward(index_t n, index_t k, index_t m, const T* dy, MatrixRef<cons
         if (act == Act::softmax)
             softmax_backward(dy, z_or_y, scratch, n, m);
         else
-            activation_backward(act, dy, z_or_y, scratch, n * m, T(kLeakyReluAlpha));
+            activation_backward(act, dy, z_or_y, scratch, n * m, T(default_alpha(act)));
         dz = scratch;
     }
     const MatrixRef<const T> dz_ref{dz, m, 1};

@@ -14,11 +14,16 @@ from __future__ import annotations
 import collections
 
 __all__ = ["Activation", "ACTIVATIONS", "LOSS_KERNELS", "activation_forward",
-           "activation_backward"]
+           "activation_backward", "default_alpha"]
 
 # Keras' default negative slope of the "leaky_relu" activation, and the one the
 # fused dense kernel uses.
 LEAKY_RELU_ALPHA = 0.2
+
+# The activations that take a parameter (their kernels' ``alpha``) and its value
+# when the activation is named without one (Dense's activation="elu"), as the
+# core's default_alpha (csrc/core/activation_kind.hpp).
+ALPHA_DEFAULTS = {"leaky_relu": LEAKY_RELU_ALPHA, "elu": 1.0}
 
 Activation = collections.namedtuple("Activation", "name forward backward backward_from rowwise")
 Activation.__doc__ = """An activation: its forward and backward kernel names, what the
@@ -33,6 +38,13 @@ ACTIVATIONS = collections.OrderedDict((a.name, a) for a in (
     Activation("tanh", "tanh", "tanh_backward", "output", False),
     Activation("gelu", "gelu", "gelu_backward", "input", False),
     Activation("softmax", "softmax", "softmax_backward", "output", True),
+    Activation("elu", "elu", "elu_backward", "input", False),
+    Activation("selu", "selu", "selu_backward", "input", False),
+    Activation("softplus", "softplus", "softplus_backward", "input", False),
+    Activation("softsign", "softsign", "softsign_backward", "input", False),
+    Activation("silu", "silu", "silu_backward", "input", False),
+    Activation("exponential", "exponential", "exponential_backward", "output", False),
+    Activation("hard_sigmoid", "hard_sigmoid", "hard_sigmoid_backward", "output", False),
 ))
 
 # Loss kind (what a Loss names in Loss._plan_kind, and the core plan's loss)
@@ -49,25 +61,33 @@ LOSS_KERNELS = {
 }
 
 
-def activation_forward(be, name, x2, out=None, alpha=LEAKY_RELU_ALPHA):
-    """``name``'s forward kernel of backend ``be`` on the 2-D ``x2`` (rows, last axis)."""
+def default_alpha(name):
+    """The parameter ``name``'s kernels take when none is given (0.0: they take none)."""
+    return ALPHA_DEFAULTS.get(name, 0.0)
+
+
+def activation_forward(be, name, x2, out=None, alpha=None):
+    """``name``'s forward kernel of backend ``be`` on the 2-D ``x2`` (rows, last axis);
+    ``alpha``: leaky_relu's slope or elu's alpha (None: the default)."""
     act = ACTIVATIONS[name]
     if act.forward is None:
         return x2 if out is None else _copy_into(x2, out)
-    if name == "leaky_relu":
-        return be.leaky_relu(x2, alpha, out=out)
+    if name in ALPHA_DEFAULTS:
+        return getattr(be, act.forward)(x2, ALPHA_DEFAULTS[name] if alpha is None else alpha,
+                                        out=out)
     return getattr(be, act.forward)(x2, out=out)
 
 
-def activation_backward(be, name, dy2, x2, y2, out=None, alpha=LEAKY_RELU_ALPHA):
+def activation_backward(be, name, dy2, x2, y2, out=None, alpha=None):
     """``name``'s backward kernel: dx from dy and the forward's input ``x2`` /
     output ``y2`` (whichever the declaration says it reads)."""
     act = ACTIVATIONS[name]
     if act.backward is None:
         return dy2 if out is None else _copy_into(dy2, out)
     saved = x2 if act.backward_from == "input" else y2
-    if name == "leaky_relu":
-        return be.leaky_relu_backward(dy2, saved, alpha, out=out)
+    if name in ALPHA_DEFAULTS:
+        return getattr(be, act.backward)(dy2, saved,
+                                         ALPHA_DEFAULTS[name] if alpha is None else alpha, out=out)
     return getattr(be, act.backward)(dy2, saved, out=out)
 
 

@@ -49,6 +49,10 @@ struct Param {
     T* value = nullptr;
     index_t size = 0;
     bool trainable = true;
+    // A non-trainable parameter that a training forward writes (a moving
+    // statistic of BatchNormalization): saved and restored with the trainable
+    // ones, so an undone and replayed step does not write it twice.
+    bool state = false;
     double l1 = 0.0, l2 = 0.0;          // the weight regularizer (Keras L1L2)
     T* slots[3] = {nullptr, nullptr, nullptr};
     T* grad = nullptr;

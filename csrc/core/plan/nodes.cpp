@@ -19,7 +19,7 @@ template <typename T>
 void DenseNode<T>::reserve(index_t n) {
     y_.reserve(n * this->out.size());
     dx_.reserve(n * this->in.size());
-    if (act_ == Act::gelu) z_.reserve(n * this->out.size());
+    if (backward_reads_input(act_)) z_.reserve(n * this->out.size());
 }
 
 template <typename T>
@@ -27,10 +27,10 @@ const T* DenseNode<T>::forward(const T* x, index_t n, const StepContext&) {
     const index_t rows = n * this->in.rows_per_sample, k = this->in.cols, m = this->out.cols;
     const T* b = bias_ == nullptr ? nullptr : bias_->value;
     const MatrixRef<const T> xr{x, k, 1}, wr{kernel_->value, m, 1};
-    if (act_ == Act::gelu) {
-        // gelu's backward needs the pre-activation: the linear part, then gelu.
+    if (backward_reads_input(act_)) {
+        // The backward needs the pre-activation: the linear part, then the activation.
         dense_forward<T>(rows, k, m, xr, wr, b, Act::linear, z_.data());
-        activation_forward<T>(Act::gelu, z_.data(), y_.data(), rows * m, T(kLeakyReluAlpha));
+        activation_forward<T>(act_, z_.data(), y_.data(), rows * m, T(default_alpha(act_)));
     } else {
         dense_forward<T>(rows, k, m, xr, wr, b, act_, y_.data());
     }
@@ -41,7 +41,7 @@ const T* DenseNode<T>::forward(const T* x, index_t n, const StepContext&) {
 template <typename T>
 const T* DenseNode<T>::backward(const T* dy, index_t n, bool need_dx) {
     const index_t rows = n * this->in.rows_per_sample, k = this->in.cols, m = this->out.cols;
-    const T* saved = act_ == Act::linear ? nullptr : (act_ == Act::gelu ? z_.data() : y_.data());
+    const T* saved = act_ == Act::linear ? nullptr : (backward_reads_input(act_) ? z_.data() : y_.data());
     T* dw = kernel_->trainable ? kernel_->grad : nullptr;
     T* db = bias_ != nullptr && bias_->trainable ? bias_->grad : nullptr;
     T* dx = need_dx ? dx_.data() : nullptr;
@@ -87,8 +87,9 @@ const T* ActivationNode<T>::backward(const T* dy, index_t n, bool need_dx) {
     const index_t rows = n * this->in.rows_per_sample, cols = this->in.cols;
     if (act_ == Act::softmax)
         softmax_backward<T>(dy, y_.data(), dx_.data(), rows, cols);
-    else  // gelu's derivative is taken at its input, the others' at their output
-        activation_backward<T>(act_, dy, act_ == Act::gelu ? x_ : y_.data(), dx_.data(), rows * cols, alpha_);
+    else  // some derivatives are taken at the input (gelu, elu, ...), the others' at the output
+        activation_backward<T>(act_, dy, backward_reads_input(act_) ? x_ : y_.data(), dx_.data(), rows * cols,
+                               alpha_);
     return dx_.data();
 }
 

@@ -21,7 +21,7 @@ template <typename T>
 void Conv2DNode<T>::reserve(index_t n) {
     y_.reserve(n * this->out.size());
     dx_.reserve(n * this->in.size());
-    if (act_ == Act::gelu) z_.reserve(n * this->out.size());
+    if (backward_reads_input(act_)) z_.reserve(n * this->out.size());
 }
 
 template <typename T>
@@ -29,10 +29,10 @@ const T* Conv2DNode<T>::forward(const T* x, index_t n, const StepContext&) {
     ConvGeometry g = g_;
     g.n = n;
     const T* b = bias_ == nullptr ? nullptr : bias_->value;
-    if (act_ == Act::gelu) {
-        // gelu's backward needs the pre-activation: the linear part, then gelu.
+    if (backward_reads_input(act_)) {
+        // The backward needs the pre-activation: the linear part, then the activation.
         conv2d_forward<T>(g, x, kernel_->value, b, Act::linear, z_.data());
-        activation_forward<T>(Act::gelu, z_.data(), y_.data(), n * this->out.size(), T(kLeakyReluAlpha));
+        activation_forward<T>(act_, z_.data(), y_.data(), n * this->out.size(), T(default_alpha(act_)));
     } else {
         conv2d_forward<T>(g, x, kernel_->value, b, act_, y_.data());
     }
@@ -44,7 +44,7 @@ template <typename T>
 const T* Conv2DNode<T>::backward(const T* dy, index_t n, bool need_dx) {
     ConvGeometry g = g_;
     g.n = n;
-    const T* saved = act_ == Act::linear ? nullptr : (act_ == Act::gelu ? z_.data() : y_.data());
+    const T* saved = act_ == Act::linear ? nullptr : (backward_reads_input(act_) ? z_.data() : y_.data());
     T* dk = kernel_->trainable ? kernel_->grad : nullptr;
     T* db = bias_ != nullptr && bias_->trainable ? bias_->grad : nullptr;
     T* dx = need_dx ? dx_.data() : nullptr;

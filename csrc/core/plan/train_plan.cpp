@@ -19,8 +19,10 @@ TrainPlan<T>::TrainPlan(index_t input_size, index_t label_size, std::vector<std:
       nodes_(std::move(nodes)),
       objective_(std::move(objective)),
       optimizer_(optimizer) {
-    for (auto& p : params_)
+    for (auto& p : params_) {
         if (p->trainable) trainable_.push_back(p.get());
+        else if (p->state) state_.push_back(p.get());
+    }
     // One flat buffer: every trainable gradient, then a tail for the loss and
     // the metrics' sums and counts (what a data-parallel step reduces).
     for (Param<T>* p : trainable_) grad_count_ += p->size;
@@ -148,6 +150,7 @@ void TrainPlan<T>::snapshot() {
     const int slots = optimizer_.slots();
     index_t total = 0;
     for (Param<T>* p : trainable_) total += p->size * (1 + slots);
+    for (Param<T>* p : state_) total += p->size;
     T* dst = saved_.reserve(total);
     for (Param<T>* p : trainable_) {
         std::memcpy(dst, p->value, sizeof(T) * static_cast<std::size_t>(p->size));
@@ -156,6 +159,10 @@ void TrainPlan<T>::snapshot() {
             std::memcpy(dst, p->slots[s], sizeof(T) * static_cast<std::size_t>(p->size));
             dst += p->size;
         }
+    }
+    for (Param<T>* p : state_) {
+        std::memcpy(dst, p->value, sizeof(T) * static_cast<std::size_t>(p->size));
+        dst += p->size;
     }
 }
 
@@ -170,6 +177,10 @@ void TrainPlan<T>::restore() {
             std::memcpy(p->slots[s], src, sizeof(T) * static_cast<std::size_t>(p->size));
             src += p->size;
         }
+    }
+    for (Param<T>* p : state_) {
+        std::memcpy(p->value, src, sizeof(T) * static_cast<std::size_t>(p->size));
+        src += p->size;
     }
 }
 
@@ -199,7 +210,8 @@ void TrainPlan<T>::run(const DataSet<T>& data, const RunRequest& req, RunResult&
     const bool train = req.mode == RunMode::train;
     const bool update = train && !trainable_.empty();
     const bool parallel = train && collective_ != nullptr;
-    if (update) snapshot();
+    const bool keep = update || (train && !state_.empty());  // what a restore brings back
+    if (keep) snapshot();
 
     // One step: s indexes the batch, `record` whether its results are kept
     // (not when replaying after an undone update).  Returns its status.
@@ -253,7 +265,7 @@ void TrainPlan<T>::run(const DataSet<T>& data, const RunRequest& req, RunResult&
     } catch (...) {
         // A node that calls out (a Python layer) raised: leave the state as it
         // was before the call, so that the caller's step count stays true.
-        if (update) restore();
+        if (keep) restore();
         result.done = 0;
         throw;
     }

@@ -10,9 +10,10 @@
 //
 // A step whose loss is not finite changes nothing.  A step whose update
 // leaves a non-finite parameter or slot is undone: the plan keeps a copy of
-// the parameters and slots from the start of the call, restores it and
-// replays the call's earlier steps (every step is deterministic), so the
-// state is exactly that before the bad step.
+// the parameters and slots (and of the state parameters, which a training
+// forward writes) from the start of the call, restores it and replays the
+// call's earlier steps (every step is deterministic), so the state is
+// exactly that before the bad step.
 //
 // Data-parallel (a Collective given): each process runs the same steps on
 // its own slice of each global batch.  Its loss and its loss gradient are its
@@ -119,6 +120,7 @@ private:
     index_t input_size_, label_size_;
     std::vector<std::unique_ptr<Param<T>>> params_;
     std::vector<Param<T>*> trainable_;
+    std::vector<Param<T>*> state_;   // non-trainable, written by a training forward
     std::vector<std::unique_ptr<Node<T>>> nodes_;
     std::vector<const T*> outputs_;  // each node's output in the current step
     std::unique_ptr<Objective<T>> objective_;

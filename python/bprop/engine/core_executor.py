@@ -13,11 +13,12 @@ def core_spec(plan):
     """The spec dict ``_core.TrainPlan`` is built from."""
     index_of = {var: i for i, var in enumerate(plan.params)}
     trainable = set(plan.trainable)
+    state = set(plan.state)
     params = []
     for var in plan.params:
         l1, l2 = plan.regularizers.get(var, (0.0, 0.0))
         params.append({"value": var.value, "trainable": var in trainable, "l1": l1, "l2": l2,
-                       "slots": list(plan.slots.get(var, ()))})
+                       "slots": list(plan.slots.get(var, ())), "state": var in state})
     return {
         "dtype": plan.dtype.name,
         "input_size": plan.in_size,

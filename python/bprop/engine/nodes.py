@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers.base import _call_with_training, kept_buffer
-from ..opdefs import activation_backward, activation_forward
+from ..opdefs import ACTIVATIONS, activation_backward, activation_forward, default_alpha
 
 __all__ = ["StepContext", "Node", "DenseNode", "ActivationNode", "DropoutNode", "TapeNode",
            "LegacyNode"]
@@ -123,11 +123,11 @@ class DenseNode(Node):
         x2 = x.reshape(rows, self.cols)
         b = None if self.bias is None else self.bias.value
         y = self._buf("y", (rows, self.units))
-        if self.activation == "gelu":
-            # gelu's backward needs the pre-activation: the linear part, then gelu.
+        if ACTIVATIONS[self.activation].backward_from == "input":
+            # The backward needs the pre-activation: the linear part, then the activation.
             z = self._buf("z", (rows, self.units))
             be.dense_forward(x2, self.kernel.value, b, None, out=z)
-            be.gelu(z, out=y)
+            activation_forward(be, self.activation, z, out=y)
             self._saved = z
         else:
             be.dense_forward(x2, self.kernel.value, b, self.activation, out=y)
@@ -160,10 +160,11 @@ class ActivationNode(Node):
 
     core_kind = "activation"
 
-    def __init__(self, layer, in_shape, activation, alpha=0.2, trainable=()):
+    def __init__(self, layer, in_shape, activation, alpha=None, trainable=()):
         super().__init__(layer, in_shape, in_shape, trainable)
         self.activation = activation
-        self.alpha = float(alpha)
+        # leaky_relu's slope or elu's alpha (None: the activation's default)
+        self.alpha = float(default_alpha(activation) if alpha is None else alpha)
         self._x2 = self._y = None
 
     def forward(self, be, x, n, ctx):

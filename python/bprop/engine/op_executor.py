@@ -217,13 +217,17 @@ class OpExecutor:
 
     def _snapshot(self):
         plan = self.plan
-        return [(v.value.copy(), [s.copy() for s in plan.slots[v]]) for v in plan.trainable]
+        return ([(v.value.copy(), [s.copy() for s in plan.slots[v]]) for v in plan.trainable],
+                [v.value.copy() for v in plan.state])
 
     def _restore(self, saved):
-        for var, (value, slots) in zip(self.plan.trainable, saved):
+        trainable, state = saved
+        for var, (value, slots) in zip(self.plan.trainable, trainable):
             var.value[...] = value
             for live, old in zip(self.plan.slots[var], slots):
                 live[...] = old
+        for var, value in zip(self.plan.state, state):  # as the core plan restores them
+            var.value[...] = value
 
     def run(self, data, rows, batch, train, lrs, iterations, dropout_counter, row_offset,
             parallel=None):
@@ -241,7 +245,7 @@ class OpExecutor:
         counts = np.zeros((steps, m))
         status = np.zeros(steps, dtype=np.int8)
         stats = [None] * m
-        saved = self._snapshot() if train and plan.trainable else None
+        saved = self._snapshot() if train and (plan.trainable or plan.state) else None
         done = 0
 
         def step(s, record):

@@ -117,6 +117,11 @@ class StepPlan:
                 seen.add(var)
                 self.params.append(var)
         self.trainable = [v for v in self.params if v in trainable_set]
+        # Non-trainable weights a training forward writes (BatchNormalization's moving
+        # statistics, marked by the layer): saved and restored with the trainable ones
+        # when a run undoes its steps, and left unchanged by gradients().
+        self.state = [v for v in self.params if v not in trainable_set
+                      and getattr(v, "_updated_in_training", False)]
         self.regularizers = {}
         for node in self.nodes:
             self.regularizers.update(node.regularizers)
@@ -243,8 +248,13 @@ class StepPlan:
 
     def gradients(self, data, training=False, dropout_counter=0):
         """``(loss, grads)`` of one batch (all of ``data``); grads in ``self.trainable``
-        order, nothing updated."""
-        return self.executor.gradients(data, training, dropout_counter)
+        order, nothing updated (a training forward's moving statistics included)."""
+        saved = [v.value.copy() for v in self.state]
+        try:
+            return self.executor.gradients(data, training, dropout_counter)
+        finally:
+            for var, value in zip(self.state, saved):
+                var.value[...] = value
 
 
 def new_dropout_seed():

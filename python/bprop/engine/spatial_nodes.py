@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..opdefs import ACTIVATIONS, activation_forward
 from .nodes import Node
 
 __all__ = ["Conv2DNode", "Pool2DNode", "GlobalAvgPoolNode", "ZeroPad2DNode"]
@@ -48,11 +49,12 @@ class Conv2DNode(Node):
         k4 = self.kernel.value.reshape(self.kernel_shape4)
         b = None if self.bias is None else self.bias.value
         y4 = self._buf("y", (n,) + self.out_image)
-        if self.activation == "gelu":
-            # gelu's backward needs the pre-activation: the linear part, then gelu.
+        if ACTIVATIONS[self.activation].backward_from == "input":
+            # The backward needs the pre-activation: the linear part, then the activation.
             z = self._buf("z", y4.shape)
             be.conv2d(x4, k4, b, activation=None, out=z, **self._geometry())
-            be.gelu(z.reshape(-1, self.filters), out=y4.reshape(-1, self.filters))
+            activation_forward(be, self.activation, z.reshape(-1, self.filters),
+                               out=y4.reshape(-1, self.filters))
             self._saved = z
         else:
             be.conv2d(x4, k4, b, activation=self.activation, out=y4, **self._geometry())

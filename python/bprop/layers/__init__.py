@@ -1,5 +1,7 @@
 """Keras-style layers: ``Dense``, ``Activation``, ``Dropout``, ``Flatten``, ``InputLayer``,
-the convolutions, pooling and reshaping layers.
+the convolutions, pooling and reshaping layers, the activation layers (``ReLU``,
+``LeakyReLU``, ``ELU``, ``PReLU``, ``Softmax``) and the normalization layers
+(``BatchNormalization``, ``LayerNormalization``, ``Normalization``).
 
 ``bprop.layers.get(config)`` rebuilds a layer from ``{"class_name", "config"}``
 (what ``Sequential.get_config`` stores).
@@ -8,23 +10,28 @@ from __future__ import annotations
 
 from .. import _registry
 from .activation import Activation
+from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .base import Layer
 from .conv import Conv1D, Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten
 from .input_layer import Input, InputLayer
+from .feature_normalization import Normalization
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
                       average, concatenate, maximum, minimum, multiply, subtract)
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       MaxPooling1D, MaxPooling2D)
+from .normalization import BatchNormalization, LayerNormalization
 from .reshaping import Reshape, ZeroPadding1D, ZeroPadding2D
 
 _LAYERS = (Dense, Activation, Dropout, Flatten, InputLayer, Conv2D, Conv1D, MaxPooling2D,
            AveragePooling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling2D,
            GlobalAveragePooling1D, GlobalMaxPooling2D, GlobalMaxPooling1D, Reshape, ZeroPadding2D,
-           ZeroPadding1D, Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum)
+           ZeroPadding1D, Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum,
+           ReLU, LeakyReLU, ELU, PReLU, Softmax, BatchNormalization, LayerNormalization,
+           Normalization)
 
 __all__ = (["Layer", "Input", "serialize", "deserialize", "concatenate", "add", "subtract",
             "multiply", "average", "maximum", "minimum"] + [c.__name__ for c in _LAYERS])

@@ -24,8 +24,7 @@ class Activation(Layer):
         from ..engine.nodes import ActivationNode
 
         shape = tuple(in_shape) if len(in_shape) else (1,)
-        return ActivationNode(self, shape, self.activation_name,
-                              _activations.LEAKY_RELU_ALPHA, trainable)
+        return ActivationNode(self, shape, self.activation_name, None, trainable)
 
     def get_config(self):
         config = super().get_config()

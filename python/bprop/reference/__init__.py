@@ -18,9 +18,11 @@ Conventions shared with :mod:`bprop.ops`:
 from __future__ import annotations
 
 from ._activations import (
-    ACTIVATIONS, gelu, gelu_backward, leaky_relu, leaky_relu_backward, log_softmax,
-    log_softmax_backward, relu, relu_backward, sigmoid, sigmoid_backward, softmax,
-    softmax_backward, tanh, tanh_backward,
+    ACTIVATIONS, elu, elu_backward, exponential, exponential_backward, gelu, gelu_backward,
+    hard_sigmoid, hard_sigmoid_backward, leaky_relu, leaky_relu_backward, log_softmax,
+    log_softmax_backward, relu, relu_backward, selu, selu_backward, sigmoid, sigmoid_backward,
+    silu, silu_backward, softmax, softmax_backward, softplus, softplus_backward, softsign,
+    softsign_backward, tanh, tanh_backward,
 )
 from ._conv import (
     avg_pool2d, avg_pool2d_backward, conv2d, conv2d_backward, global_average_pool2d,
@@ -44,7 +46,10 @@ HELPERS = ("dropout_mask", "per_row_losses")
 __all__ = [
     "ACTIVATIONS", "matmul", "gemm", "add_bias", "bias_grad",
     "relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "sigmoid", "sigmoid_backward",
-    "tanh", "tanh_backward", "gelu", "gelu_backward", "softmax", "softmax_backward",
+    "tanh", "tanh_backward", "gelu", "gelu_backward", "elu", "elu_backward", "selu",
+    "selu_backward", "softplus", "softplus_backward", "softsign", "softsign_backward", "silu",
+    "silu_backward", "exponential", "exponential_backward", "hard_sigmoid",
+    "hard_sigmoid_backward", "softmax", "softmax_backward",
     "log_softmax", "log_softmax_backward",
     "mse", "mse_backward", "mae", "mae_backward", "softmax_cross_entropy",
     "softmax_cross_entropy_backward", "cross_entropy_from_probs",

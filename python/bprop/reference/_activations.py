@@ -10,7 +10,12 @@ from ._common import put as _put
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_C = 0.044715
 
-ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax")
+# SELU's constants (Klambauer et al. 2017), as TensorFlow and Keras use them.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+ACTIVATIONS = ("linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "elu", "selu",
+               "softplus", "softsign", "silu", "exponential", "hard_sigmoid")
 
 
 def relu(x, out=None):
@@ -89,6 +94,106 @@ def gelu_backward(dy, x, out=None):
     return _put(dy * (s + t(2) * x * s * (t(1) - s) * du), out)
 
 
+def elu(x, alpha=1.0, out=None):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise (expm1: exact digits near 0)."""
+    x = np.asarray(x)
+    t = x.dtype.type
+    return _put(np.where(x > 0, x, t(alpha) * np.expm1(np.minimum(x, t(0)))), out)
+
+
+def elu_backward(dy, x, alpha=1.0, out=None):
+    """Gradient of elu from its *input* ``x``: dy for x > 0, dy * alpha * exp(x) otherwise."""
+    dy = np.asarray(dy)
+    x = np.asarray(x)
+    t = x.dtype.type
+    return _put(np.where(x > 0, dy, dy * (t(alpha) * np.exp(np.minimum(x, t(0))))), out)
+
+
+def selu(x, out=None):
+    """scale * elu(x, alpha) with SELU's fixed alpha and scale."""
+    x = np.asarray(x)
+    t = x.dtype.type
+    return _put(t(_SELU_SCALE) * elu(x, _SELU_ALPHA), out)
+
+
+def selu_backward(dy, x, out=None):
+    """Gradient of selu from its *input* ``x``."""
+    dy = np.asarray(dy)
+    x = np.asarray(x)
+    t = x.dtype.type
+    slope = np.where(x > 0, t(1), t(_SELU_ALPHA) * np.exp(np.minimum(x, t(0))))
+    return _put(dy * (t(_SELU_SCALE) * slope), out)
+
+
+def softplus(x, out=None):
+    """log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|."""
+    x = np.asarray(x)
+    return _put(np.maximum(x, x.dtype.type(0)) + np.log1p(np.exp(-np.abs(x))), out)
+
+
+def softplus_backward(dy, x, out=None):
+    """Gradient of softplus from its *input* ``x``: dy * sigmoid(x)."""
+    dy = np.asarray(dy)
+    return _put(dy * sigmoid(np.asarray(x)), out)
+
+
+def softsign(x, out=None):
+    """x / (1 + |x|)."""
+    x = np.asarray(x)
+    return _put(x / (x.dtype.type(1) + np.abs(x)), out)
+
+
+def softsign_backward(dy, x, out=None):
+    """Gradient of softsign from its *input* ``x``: dy / (1 + |x|)^2."""
+    dy = np.asarray(dy)
+    x = np.asarray(x)
+    d = x.dtype.type(1) + np.abs(x)
+    return _put(dy / (d * d), out)
+
+
+def silu(x, out=None):
+    """x * sigmoid(x) (Keras' silu, alias swish)."""
+    x = np.asarray(x)
+    return _put(x * sigmoid(x), out)
+
+
+def silu_backward(dy, x, out=None):
+    """Gradient of silu from its *input* ``x``: dy * s * (1 + x * (1 - s)), s = sigmoid(x)."""
+    dy = np.asarray(dy)
+    x = np.asarray(x)
+    one = x.dtype.type(1)
+    s = sigmoid(x)
+    return _put(dy * (s * (one + x * (one - s))), out)
+
+
+def exponential(x, out=None):
+    """exp(x); inf where it overflows (that is the value)."""
+    x = np.asarray(x)
+    with np.errstate(over="ignore"):
+        return _put(np.exp(x), out)
+
+
+def exponential_backward(dy, y, out=None):
+    """Gradient of exponential from its *output* ``y``: dy * y."""
+    dy = np.asarray(dy)
+    return _put(dy * np.asarray(y), out)
+
+
+def hard_sigmoid(x, out=None):
+    """relu6(x + 3) / 6, Keras 3's definition (0 for x <= -3, 1 for x >= 3)."""
+    x = np.asarray(x)
+    t = x.dtype.type
+    return _put(np.clip(x + t(3), t(0), t(6)) / t(6), out)
+
+
+def hard_sigmoid_backward(dy, y, out=None):
+    """Gradient of hard_sigmoid from its *output* ``y``: dy / 6 where 0 < y < 1, else 0."""
+    dy = np.asarray(dy)
+    y = np.asarray(y)
+    t = dy.dtype.type
+    return _put(np.where((y > 0) & (y < 1), dy / t(6), t(0)), out)
+
+
 def softmax(x, out=None):
     """Softmax over the last axis of a 2-D array, stable for huge logits."""
     x = np.asarray(x)
@@ -137,6 +242,13 @@ ACT_FORWARD = {
     "tanh": tanh,
     "gelu": gelu,
     "softmax": softmax,
+    "elu": elu,
+    "selu": selu,
+    "softplus": softplus,
+    "softsign": softsign,
+    "silu": silu,
+    "exponential": exponential,
+    "hard_sigmoid": hard_sigmoid,
 }
 ACT_BACKWARD = {
     "relu": relu_backward,
@@ -145,6 +257,13 @@ ACT_BACKWARD = {
     "tanh": tanh_backward,
     "gelu": gelu_backward,
     "softmax": softmax_backward,
+    "elu": elu_backward,
+    "selu": selu_backward,
+    "softplus": softplus_backward,
+    "softsign": softsign_backward,
+    "silu": silu_backward,
+    "exponential": exponential_backward,
+    "hard_sigmoid": hard_sigmoid_backward,
 }
 
 

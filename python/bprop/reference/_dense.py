@@ -11,7 +11,8 @@ def dense_forward(x, w, b=None, activation=None, out=None):
     """``act(x @ w + b)`` for x (n, k), w (k, m), b (m,) or None.
 
     activation: None/"linear", "relu", "leaky_relu" (alpha 0.2), "sigmoid",
-    "tanh", "gelu" or "softmax".
+    "tanh", "gelu", "softmax", "elu" (alpha 1), "selu", "softplus", "softsign",
+    "silu", "exponential" or "hard_sigmoid".
     """
     name = activation_name(activation)
     z = np.asarray(x) @ np.asarray(w)
@@ -27,8 +28,8 @@ def dense_backward(dy, x, w, z_or_y=None, activation=None, dx=None, dw=None, db=
     """Backward of :func:`dense_forward`; returns ``(dx, dw, db)``.
 
     ``z_or_y`` is the activation's *output* for relu, leaky_relu, sigmoid,
-    tanh and softmax, its *input* (pre-activation) for gelu, and is ignored
-    for linear.  ``dx``, ``dw``, ``db`` are None when ``need_dx``,
+    tanh, exponential, hard_sigmoid and softmax, its *input* (pre-activation)
+    for gelu, elu, selu, softplus, softsign and silu, and is ignored for linear.  ``dx``, ``dw``, ``db`` are None when ``need_dx``,
     ``need_dw``, ``need_db`` are False (a first layer, a frozen kernel or bias).
     """
     name = activation_name(activation)

@@ -25,14 +25,14 @@ def main():
     x_small, y_small = x_train[:200], y_train[:200]  # few samples: easy to memorise
 
     large = keras.Sequential([keras.Input(shape=(64,)),
-                              layers.Dense(256, activation="relu"),
-                              layers.Dense(256, activation="relu"),
+                              layers.Dense(256, activation="elu"),
+                              layers.Dense(256, activation="elu"),
                               layers.Dense(10)])
     regularized = keras.Sequential([
         keras.Input(shape=(64,)),
-        layers.Dense(256, activation="relu", kernel_regularizer=regularizers.l2(0.001)),
+        layers.Dense(256, activation="elu", kernel_regularizer=regularizers.l2(0.001)),
         layers.Dropout(0.5),
-        layers.Dense(256, activation="relu", kernel_regularizer=regularizers.l2(0.001)),
+        layers.Dense(256, activation="elu", kernel_regularizer=regularizers.l2(0.001)),
         layers.Dropout(0.5),
         layers.Dense(10)])
     histories = {name: compile_and_fit(m, x_small, y_small, x_test, y_test)

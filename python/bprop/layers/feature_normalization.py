@@ -120,6 +120,23 @@ class Normalization(Layer):
         return (self.adapt_mean.value.reshape(broadcast),
                 self.adapt_variance.value.reshape(broadcast))
 
+    @property
+    def mean(self):
+        """Keras' ``layer.mean``: the mean, shaped to broadcast against a batch (built layers)."""
+        return self._statistic(0)
+
+    @property
+    def variance(self):
+        return self._statistic(1)
+
+    def _statistic(self, which):
+        from .. import autodiff
+
+        if not self.built or self._build_input_shape is None:
+            raise ValueError("mean, variance: layer %r is not built yet (adapt it, or call it "
+                             "on data)" % self.name)
+        return autodiff.Tensor(self._broadcast_statistics(tuple(self._build_input_shape))[which])
+
     # ------------------------------------------------------------------ adapt
     def adapt(self, data):
         """Set ``mean`` and ``variance`` from ``data``: an array (or Tensor) of

@@ -167,6 +167,51 @@ class _TorchTrainer:
             return _accuracy(self.model(self.torch.from_numpy(x)).numpy(), y)
 
 
+class _NumpyMLPTrainer:
+    """The hand-written NumPy MLP (benchmarks/numpy_mlp.py) on the same data."""
+
+    def __init__(self, spec, seed):
+        from benchmarks.numpy_mlp import NumpyMLP
+
+        self.spec = spec
+        self.model = NumpyMLP((784,) + tuple(spec.hidden) + (10,), seed=seed)
+
+    def train(self, x, y):
+        self.model.train_epoch(x, y, self.spec.batch_size)
+
+    def accuracy(self, x, y):
+        return self.model.accuracy(x, y)
+
+
+class _SklearnTrainer:
+    """scikit-learn's MLPClassifier (adam, relu, batch size of the spec), one epoch a call."""
+
+    def __init__(self, spec, seed):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.neural_network import MLPClassifier
+
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        self.model = MLPClassifier(hidden_layer_sizes=spec.hidden, batch_size=spec.batch_size,
+                                   max_iter=1, solver="adam", random_state=seed)
+        self.classes = np.arange(10)
+
+    def train(self, x, y):
+        self.model.partial_fit(x, y, classes=self.classes)
+
+    def accuracy(self, x, y):
+        return float(np.mean(self.model.predict(x) == y))
+
+
+def sklearn_available():
+    try:
+        import sklearn.neural_network  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BACKENDS,
                 torch=None, seed=0, clock=None) -> Dict:
     """Seconds per epoch of ``spec`` for each implementation at ``threads`` threads.
@@ -196,10 +241,16 @@ def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BAC
         if impl == "torch":
             if torch is not None:
                 trainers[impl] = _TorchTrainer(spec, torch, seed)
+        elif impl == "numpy_mlp":
+            trainers[impl] = _NumpyMLPTrainer(spec, seed)
+        elif impl == "sklearn":
+            if sklearn_available():
+                trainers[impl] = _SklearnTrainer(spec, seed)
         elif impl in BACKENDS:
             trainers[impl] = _BpropTrainer(spec, impl, seed)
         else:
-            raise ValueError(f"impls must name {BACKENDS + ('torch',)}, got {impl!r}")
+            raise ValueError(f"impls must name {BACKENDS + ('torch', 'numpy_mlp', 'sklearn')}, "
+                             f"got {impl!r}")
     times = {impl: [] for impl in trainers}
 
     def timed(impl):
@@ -245,6 +296,10 @@ def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BAC
         row["accuracy_gap_points"] = 100.0 * abs(core["test_accuracy"] - numpy_["test_accuracy"])
     if core and "torch" in results:
         row["torch_ratio"] = results["torch"]["epoch_s"] / core["epoch_s"]
+    if core and "numpy_mlp" in results:
+        row["numpy_mlp_ratio"] = results["numpy_mlp"]["epoch_s"] / core["epoch_s"]
+    if core and "sklearn" in results:
+        row["sklearn_ratio"] = results["sklearn"]["epoch_s"] / core["epoch_s"]
     met = []
     if core and spec.target_s is not None:
         met.append(core["epoch_s"] <= spec.target_s)
@@ -263,7 +318,8 @@ def run(models: Sequence[MLPSpec] = MODELS, threads: Sequence[int] = (1, 2), fra
     torch = import_torch() if use_torch else None
     if data is None:
         data = load_data(synthetic=synthetic)
-    impls = BACKENDS + (("torch",) if torch is not None else ())
+    impls = BACKENDS + ("numpy_mlp",) + (("torch",) if torch is not None else ()) + (
+        ("sklearn",) if sklearn_available() else ())
     rows = []
     for spec in models:
         for n_threads in threads:

@@ -102,9 +102,12 @@ def ops_table(rows: Sequence[Dict]) -> str:
 
 def training_table(rows: Sequence[Dict]) -> str:
     torch = _has_torch(rows)
-    headers = ["model", "batch", "threads", "core s/epoch", "NumPy s/epoch"] + (
-        ["torch s/epoch"] if torch else []) + ["core/NumPy", "core acc %", "NumPy acc %",
-                                               "target", "met", "timed on"]
+    sklearn = any("sklearn" in r["results"] for r in rows)
+    headers = ["model", "batch", "threads", "core s/epoch", "NumPy s/epoch",
+               "NumPy MLP s/epoch"] + (["torch s/epoch"] if torch else []) + (
+        ["sklearn s/epoch"] if sklearn else []) + ["core/NumPy", "core vs NumPy MLP",
+                                                   "core acc %", "NumPy acc %", "target",
+                                                   "met", "timed on"]
     body = []
     for r in rows:
         res = r["results"]
@@ -124,10 +127,14 @@ def training_table(rows: Sequence[Dict]) -> str:
             targets.append(f"acc gap <= {r['target_accuracy_gap']}")
         timed = (f"{100 * r['fraction']:.0f}% of an epoch, extrapolated"
                  if r["extrapolated"] else "full epoch")
-        line = [r["model"], r["batch_size"], r["threads"], epoch("core"), epoch("numpy")]
+        line = [r["model"], r["batch_size"], r["threads"], epoch("core"), epoch("numpy"),
+                epoch("numpy_mlp")]
         if torch:
             line.append(epoch("torch"))
+        if sklearn:
+            line.append(epoch("sklearn"))
         line += ["x" + _fmt(r["speedup"]) if r["speedup"] is not None else "-",
+                 "x" + _fmt(r["numpy_mlp_ratio"]) if r.get("numpy_mlp_ratio") else "-",
                  acc("core"), acc("numpy"), ", ".join(targets) or "-",
                  _met(r["meets_target"]), f"{timed}, median of {r['repeats']}"]
         body.append(line)

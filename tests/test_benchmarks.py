@@ -535,3 +535,33 @@ def test_convnet_layer_rates_are_positive_gflops():
     assert all(r["forward_gflops"] > 0 and r["backward_gflops"] > 0 for r in rows)
     md = report.to_markdown({"meta": {}, "convnet_layers": rows})
     assert "conv 2: 13x13x32 -> 11x11x64" in md
+
+
+# --------------------------------------------------------------------------- issue 16 baseline
+def test_numpy_mlp_gradients_are_central_differences_and_it_learns():
+    from benchmarks.numpy_mlp import NumpyMLP
+
+    rng = np.random.default_rng(0)
+    mlp = NumpyMLP((6, 5, 4, 3), seed=1)
+    mlp.params = [p.astype(np.float64) for p in mlp.params]  # float64 for the check
+    x, y = rng.standard_normal((7, 6)), rng.integers(0, 3, 7)
+    loss, grads = mlp.gradients(x, y)
+    for p, g in zip(mlp.params, grads):
+        num = np.zeros_like(p)
+        for i in np.ndindex(p.shape):
+            old = p[i]
+            p[i] = old + 1e-6
+            up = mlp.gradients(x, y)[0]
+            p[i] = old - 1e-6
+            down = mlp.gradients(x, y)[0]
+            p[i] = old
+            num[i] = (up - down) / 2e-6
+        np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-8)
+    teach = rng.standard_normal((6, 3))
+    xs = rng.standard_normal((300, 6)).astype(np.float32)
+    ys = np.argmax(xs @ teach, axis=1)
+    model = NumpyMLP((6, 16, 3), seed=2)
+    before = model.gradients(xs, ys)[0]
+    for _ in range(30):
+        model.train_epoch(xs, ys, 32)
+    assert model.gradients(xs, ys)[0] < 0.5 * before and model.accuracy(xs, ys) > 0.85

@@ -562,6 +562,6 @@ def test_numpy_mlp_gradients_are_central_differences_and_it_learns():
     ys = np.argmax(xs @ teach, axis=1)
     model = NumpyMLP((6, 16, 3), seed=2)
     before = model.gradients(xs, ys)[0]
-    for _ in range(30):
+    for _ in range(80):
         model.train_epoch(xs, ys, 32)
-    assert model.gradients(xs, ys)[0] < 0.5 * before and model.accuracy(xs, ys) > 0.85
+    assert model.gradients(xs, ys)[0] < 0.3 * before and model.accuracy(xs, ys) > 0.9

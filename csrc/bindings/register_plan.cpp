@@ -279,6 +279,7 @@ public:
 
     index_t output_size() const { return output_size_; }
     std::size_t metric_count() const { return metrics_; }
+    index_t team_steps() const { return f32_ ? f32_->team_steps() : f64_->team_steps(); }
 
 private:
     // Refuses a second thread while one runs: the plan's buffers are its own.
@@ -592,7 +593,9 @@ void register_plan(py::module_& m) {
              "gradients(x, labels, targets, sample_weight, training=False, dropout_counter=0) -> (loss, grads)\n\n"
              "The loss of one batch and copies of every trainable parameter's gradient (None if frozen).")
         .def_property_readonly("output_size", &PlanHandle::output_size)
-        .def_property_readonly("metric_count", &PlanHandle::metric_count);
+        .def_property_readonly("metric_count", &PlanHandle::metric_count)
+        .def_property_readonly("team_steps", &PlanHandle::team_steps,
+                               "Steps run so far by a thread team (csrc/core/plan/train_plan_team.cpp).");
 }
 
 }  // namespace bprop_py

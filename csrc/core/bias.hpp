@@ -14,4 +14,8 @@ void add_bias(const T* x, const T* b, T* y, index_t rows, index_t cols);
 template <typename T>
 void bias_grad(const T* dy, T* db, index_t rows, index_t cols);
 
+// db[j] for j in [c0, c1) only, on the calling thread, as bias_grad sums it.
+template <typename T>
+void bias_grad_columns(const T* dy, T* db, index_t rows, index_t cols, index_t c0, index_t c1);
+
 }  // namespace bprop

@@ -99,49 +99,103 @@ bool adagrad_span(T* __restrict p, const T* __restrict g, T* __restrict a, index
 }  // namespace
 
 template <typename T>
+SpanUpdate<T> sgd_rule(double lr, double momentum, bool nesterov) {
+    SpanUpdate<T> r;
+    r.kind = UpdateKind::sgd;
+    r.lr = T(lr);
+    r.c1 = T(momentum);
+    r.momentum = momentum != 0.0;
+    r.nesterov = nesterov;
+    return r;
+}
+
+template <typename T>
+SpanUpdate<T> rmsprop_rule(double lr, double rho, double eps) {
+    SpanUpdate<T> r;
+    r.kind = UpdateKind::rmsprop;
+    r.lr = T(lr);
+    r.c1 = T(rho);
+    r.c2 = T(1 - rho);
+    r.eps = T(eps);
+    return r;
+}
+
+template <typename T>
+SpanUpdate<T> adam_rule(double lr, double step, double beta1, double beta2, double eps, double weight_decay) {
+    SpanUpdate<T> r;
+    r.kind = UpdateKind::adam;
+    r.lr = T(lr * std::sqrt(1.0 - std::pow(beta2, step)) / (1.0 - std::pow(beta1, step)));
+    r.c1 = T(1 - beta1);
+    r.c2 = T(1 - beta2);
+    r.eps = T(eps);
+    r.decay = weight_decay != 0.0 ? T(lr * weight_decay) : T(0);
+    return r;
+}
+
+template <typename T>
+SpanUpdate<T> adagrad_rule(double lr, double eps) {
+    SpanUpdate<T> r;
+    r.kind = UpdateKind::adagrad;
+    r.lr = T(lr);
+    r.eps = T(eps);
+    return r;
+}
+
+template <typename T>
+bool SpanUpdate<T>::apply(T* p, const T* g, T* s0, T* s1, index_t n) const {
+    switch (kind) {
+        case UpdateKind::sgd: return sgd_span(p, g, momentum ? s0 : nullptr, n, lr, c1, nesterov);
+        case UpdateKind::rmsprop: return rmsprop_span(p, g, s0, n, lr, c1, c2, eps);
+        case UpdateKind::adam:
+            if constexpr (std::is_same<T, float>::value)  // the ISA's vectorised loop
+                return vecmath::active_kernels().adam(p, g, s0, s1, n, lr, c1, c2, eps, decay);
+            return adam_span(p, g, s0, s1, n, lr, c1, c2, eps, decay);
+        case UpdateKind::adagrad: return adagrad_span(p, g, s0, n, lr, eps);
+    }
+    return true;
+}
+
+namespace {
+
+// The rule over fixed chunks of [0, n), shared by the thread team.
+template <typename T>
+bool apply_chunked(const SpanUpdate<T>& rule, T* p, const T* g, T* s0, T* s1, index_t n) {
+    return chunks_all_finite(n, [&](index_t b, index_t e) {
+        return rule.apply(p + b, g + b, s0 == nullptr ? nullptr : s0 + b, s1 == nullptr ? nullptr : s1 + b, e - b);
+    });
+}
+
+}  // namespace
+
+template <typename T>
 bool sgd_update(T* p, const T* g, T* velocity, index_t n, double lr, double momentum,
                 bool nesterov) {
-    const T tlr = T(lr), tm = T(momentum);
-    T* vel = momentum == 0.0 ? nullptr : velocity;
-    return chunks_all_finite(n, [=](index_t b, index_t e) {
-        return sgd_span(p + b, g + b, vel == nullptr ? nullptr : vel + b, e - b, tlr, tm, nesterov);
-    });
+    return apply_chunked(sgd_rule<T>(lr, momentum, nesterov), p, g, momentum == 0.0 ? nullptr : velocity,
+                         static_cast<T*>(nullptr), n);
 }
 
 template <typename T>
 bool rmsprop_update(T* p, const T* g, T* sq_avg, index_t n, double lr, double rho, double eps) {
-    const T tlr = T(lr), trho = T(rho), one_m_rho = T(1 - rho), teps = T(eps);
-    return chunks_all_finite(n, [=](index_t b, index_t e) {
-        return rmsprop_span(p + b, g + b, sq_avg + b, e - b, tlr, trho, one_m_rho, teps);
-    });
+    return apply_chunked(rmsprop_rule<T>(lr, rho, eps), p, g, sq_avg, static_cast<T*>(nullptr), n);
 }
 
 template <typename T>
 bool adam_update(T* p, const T* g, T* m, T* v, index_t n, double lr, double step, double beta1,
                  double beta2, double eps, double weight_decay) {
-    const double lr_t = lr * std::sqrt(1.0 - std::pow(beta2, step)) / (1.0 - std::pow(beta1, step));
-    const T tlr_t = T(lr_t), one_m_b1 = T(1 - beta1), one_m_b2 = T(1 - beta2), teps = T(eps);
-    const T decay = weight_decay != 0.0 ? T(lr * weight_decay) : T(0);
-    if constexpr (std::is_same<T, float>::value) {  // the ISA's vectorised loop
-        const auto adam = vecmath::active_kernels().adam;
-        return chunks_all_finite(n, [=](index_t b, index_t e) {
-            return adam(p + b, g + b, m + b, v + b, e - b, tlr_t, one_m_b1, one_m_b2, teps, decay);
-        });
-    }
-    return chunks_all_finite(n, [=](index_t b, index_t e) {
-        return adam_span(p + b, g + b, m + b, v + b, e - b, tlr_t, one_m_b1, one_m_b2, teps, decay);
-    });
+    return apply_chunked(adam_rule<T>(lr, step, beta1, beta2, eps, weight_decay), p, g, m, v, n);
 }
 
 template <typename T>
 bool adagrad_update(T* p, const T* g, T* accum, index_t n, double lr, double eps) {
-    const T tlr = T(lr), teps = T(eps);
-    return chunks_all_finite(n, [=](index_t b, index_t e) {
-        return adagrad_span(p + b, g + b, accum + b, e - b, tlr, teps);
-    });
+    return apply_chunked(adagrad_rule<T>(lr, eps), p, g, accum, static_cast<T*>(nullptr), n);
 }
 
 #define BPROP_INSTANTIATE(T)                                                              \
+    template struct SpanUpdate<T>;                                                        \
+    template SpanUpdate<T> sgd_rule<T>(double, double, bool);                             \
+    template SpanUpdate<T> rmsprop_rule<T>(double, double, double);                       \
+    template SpanUpdate<T> adam_rule<T>(double, double, double, double, double, double);  \
+    template SpanUpdate<T> adagrad_rule<T>(double, double);                               \
     template bool sgd_update<T>(T*, const T*, T*, index_t, double, double, bool);         \
     template bool rmsprop_update<T>(T*, const T*, T*, index_t, double, double, double);   \
     template bool adam_update<T>(T*, const T*, T*, T*, index_t, double, double, double,   \

@@ -8,6 +8,36 @@
 
 namespace bprop {
 
+// One optimizer step's constants, worked out once, applied to any number of
+// spans of a parameter (the shares of a team's step, see
+// plan/train_plan_team.cpp).  Every element gets the same arithmetic
+// whichever span it is in, so the bits do not depend on how a parameter is
+// split.  The *_update functions below are this, over fixed chunks.
+enum class UpdateKind { sgd, rmsprop, adam, adagrad };
+
+template <typename T>
+struct SpanUpdate {
+    UpdateKind kind = UpdateKind::sgd;
+    T lr = T(0);        // adam: the bias-corrected lr_t
+    T c1 = T(0);        // sgd: momentum; rmsprop: rho; adam: 1 - beta1
+    T c2 = T(0);        // rmsprop: 1 - rho; adam: 1 - beta2
+    T eps = T(0);
+    T decay = T(0);     // adam: lr * weight_decay
+    bool momentum = false, nesterov = false;
+    // p, g and the optimizer's slots (s0: velocity, sq_avg, m or accumulator;
+    // s1: adam's v), n elements from each pointer.  True when all it wrote is finite.
+    bool apply(T* p, const T* g, T* s0, T* s1, index_t n) const;
+};
+
+template <typename T>
+SpanUpdate<T> sgd_rule(double lr, double momentum, bool nesterov);
+template <typename T>
+SpanUpdate<T> rmsprop_rule(double lr, double rho, double eps);
+template <typename T>
+SpanUpdate<T> adam_rule(double lr, double step, double beta1, double beta2, double eps, double weight_decay);
+template <typename T>
+SpanUpdate<T> adagrad_rule(double lr, double eps);
+
 // momentum == 0: p -= lr g (velocity unused, may be null).
 // else: v = momentum v - lr g; p += v, or (nesterov) p += momentum v - lr g.
 template <typename T>

@@ -10,6 +10,8 @@ import itertools
 
 import numpy as np
 
+from ._aligned import aligned_copy
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ids = itertools.count()
 
@@ -79,7 +81,8 @@ class Variable(ArrayView):
             dtype = arr.dtype if (strong and arr.dtype in FLOAT_DTYPES) else np.float32
             check_real(arr, "initial_value")
         dtype = float_dtype(dtype)
-        self._value = np.array(arr, dtype=dtype, order="C", copy=True)
+        # Cache-line aligned: the core's threads each update their own columns.
+        self._value = aligned_copy(arr, dtype)
         self.trainable = bool(trainable)
         self._uid = next(_ids)
         self.name = name if name is not None else "Variable:%d" % self._uid

@@ -71,9 +71,16 @@ void gemm(index_t m, index_t n, index_t k, T alpha, MatrixRef<const T> a, Matrix
         gemm_detail::gemm_packed(kr, m, n, k, alpha, a, b, beta, c, epilogue);
 }
 
+template <typename T>
+index_t gemm_panel_width() {
+    return gemm_detail::select_kernel<T>(active_isa()).nr;
+}
+
 GemmPath gemm_path() { return static_cast<GemmPath>(g_gemm_path.load()); }
 void set_gemm_path(GemmPath path) { g_gemm_path.store(static_cast<int>(path)); }
 
+template index_t gemm_panel_width<float>();
+template index_t gemm_panel_width<double>();
 template void gemm<float>(index_t, index_t, index_t, float, MatrixRef<const float>,
                           MatrixRef<const float>, float, MatrixRef<float>,
                           const Epilogue<float>&);

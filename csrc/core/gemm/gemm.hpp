@@ -35,6 +35,12 @@ template <typename T>
 void gemm(index_t m, index_t n, index_t k, T alpha, MatrixRef<const T> a, MatrixRef<const T> b,
           T beta, MatrixRef<T> c, const Epilogue<T>& epilogue = Epilogue<T>());
 
+// Columns of C per micro-tile of the active ISA's kernel.  A product split
+// into column ranges at multiples of it has the same tiles, and so the same
+// bits (epilogue included), as the whole one.
+template <typename T>
+index_t gemm_panel_width();
+
 // Which GEMM driver runs.  Both give the same bits (same K blocking, same
 // summation order); `automatic` picks the direct one (A read in place, no
 // packing) for small products.  Forcing one is for tests and benchmarks.

@@ -1,6 +1,8 @@
 #include "nodes.hpp"
 
+#include "../bias.hpp"
 #include "../dense.hpp"
+#include "../gemm/gemm.hpp"
 #include "../dropout.hpp"
 #include "../elementwise.hpp"
 #include "../softmax.hpp"
@@ -20,6 +22,7 @@ void DenseNode<T>::reserve(index_t n) {
     y_.reserve(n * this->out.size());
     dx_.reserve(n * this->in.size());
     if (backward_reads_input(act_)) z_.reserve(n * this->out.size());
+    if (act_ != Act::linear) dz_.reserve(n * this->out.size());
 }
 
 template <typename T>
@@ -53,6 +56,70 @@ const T* DenseNode<T>::backward(const T* dy, index_t n, bool need_dx) {
 template <typename T>
 bool DenseNode<T>::has_trainable() const {
     return kernel_->trainable || (bias_ != nullptr && bias_->trainable);
+}
+
+template <typename T>
+void DenseNode<T>::forward_columns(const T* x, index_t n, index_t c0, index_t c1) {
+    if (c0 == 0) x_ = x;  // one writer: the owner of column 0 (the backward reads it after a barrier)
+    if (c1 <= c0) return;
+    const index_t rows = n * this->in.rows_per_sample, k = this->in.cols, m = this->out.cols;
+    // As dense_forward: the bias always, the activation when it is tile-wise
+    // and the backward does not need the pre-activation.
+    Epilogue<T> ep;
+    ep.bias = bias_ == nullptr ? nullptr : bias_->value + c0;
+    const bool fused = !backward_reads_input(act_) && act_ != Act::softmax;
+    ep.act = fused ? act_ : Act::linear;
+    ep.alpha = T(default_alpha(fused ? act_ : Act::linear));
+    T* out = backward_reads_input(act_) ? z_.data() : y_.data();
+    gemm<T>(rows, c1 - c0, k, T(1), MatrixRef<const T>{x, k, 1}, MatrixRef<const T>{kernel_->value + c0, m, 1},
+            T(0), MatrixRef<T>{out + c0, m, 1}, ep);
+}
+
+template <typename T>
+bool DenseNode<T>::forward_has_rows_pass() const {
+    return act_ == Act::softmax || backward_reads_input(act_);
+}
+
+template <typename T>
+void DenseNode<T>::forward_rows_pass(index_t n) {
+    const index_t rows = n * this->in.rows_per_sample, m = this->out.cols;
+    if (act_ == Act::softmax)
+        softmax_forward<T>(y_.data(), y_.data(), rows, m);
+    else if (backward_reads_input(act_))
+        activation_forward<T>(act_, z_.data(), y_.data(), rows * m, T(default_alpha(act_)));
+}
+
+template <typename T>
+void DenseNode<T>::backward_dz(const T* dy, index_t n) {
+    if (act_ == Act::linear) return;
+    const index_t rows = n * this->in.rows_per_sample, m = this->out.cols;
+    const T* saved = backward_reads_input(act_) ? z_.data() : y_.data();
+    // As dense_backward.
+    if (act_ == Act::softmax)
+        softmax_backward<T>(dy, saved, dz_.data(), rows, m);
+    else
+        activation_backward<T>(act_, dy, saved, dz_.data(), rows * m, T(default_alpha(act_)));
+}
+
+template <typename T>
+void DenseNode<T>::backward_columns(const T* dy, index_t n, index_t c0, index_t c1) {
+    if (c1 <= c0) return;
+    const index_t rows = n * this->in.rows_per_sample, k = this->in.cols, m = this->out.cols;
+    const T* d = dz(dy);
+    if (kernel_->trainable)  // dW[:, c0:c1] = x^T dz[:, c0:c1]
+        gemm<T>(k, c1 - c0, rows, T(1), MatrixRef<const T>{x_, 1, k}, MatrixRef<const T>{d + c0, m, 1}, T(0),
+                MatrixRef<T>{kernel_->grad + c0, m, 1});
+    if (bias_ != nullptr && bias_->trainable) bias_grad_columns(d, bias_->grad, rows, m, c0, c1);
+}
+
+template <typename T>
+void DenseNode<T>::backward_dx_rows(const T* dy, index_t n, index_t r0, index_t r1) {
+    (void)n;
+    if (r1 <= r0) return;
+    const index_t k = this->in.cols, m = this->out.cols;
+    // dx[r0:r1] = dz[r0:r1] W^T
+    gemm<T>(r1 - r0, k, m, T(1), MatrixRef<const T>{dz(dy) + r0 * m, m, 1},
+            MatrixRef<const T>{kernel_->value, 1, m}, T(0), MatrixRef<T>{dx_.data() + r0 * k, k, 1});
 }
 
 // ------------------------------------------------------------------ Activation

@@ -20,11 +20,36 @@ public:
     const T* backward(const T* dy, index_t n, bool need_dx) override;
     bool has_trainable() const override;
 
+    // The same step shared by a thread team (plan/train_plan_team.cpp).
+    // Each thread owns output columns [c0, c1) (multiples of the GEMM's
+    // panel width) and rows [r0, r1) of the batch; the other parts run on
+    // thread 0 alone between the team's barriers.  Every element is computed
+    // by the same arithmetic as in forward/backward, so the bits are the same.
+    //   forward:  forward_columns (each) -> forward_rows_pass (thread 0, when
+    //             forward_has_rows_pass: softmax or an activation taken from z)
+    //   backward: backward_dz (thread 0, when the activation is not linear) ->
+    //             backward_columns (each: dW, db) and backward_dx_rows (each)
+    index_t units() const { return this->out.cols; }
+    Param<T>* kernel() const { return kernel_; }
+    Param<T>* bias() const { return bias_; }
+    void forward_columns(const T* x, index_t n, index_t c0, index_t c1);
+    bool forward_has_rows_pass() const;
+    void forward_rows_pass(index_t n);
+    const T* output() const { return y_.data(); }
+    bool has_dz() const { return act_ != Act::linear; }
+    void backward_dz(const T* dy, index_t n);
+    void backward_columns(const T* dy, index_t n, index_t c0, index_t c1);
+    void backward_dx_rows(const T* dy, index_t n, index_t r0, index_t r1);
+    const T* dx() const { return dx_.data(); }
+
 private:
+    const T* dz(const T* dy) const { return act_ == Act::linear ? dy : dz_.data(); }
+
     Act act_;
     Param<T>* kernel_;
     Param<T>* bias_;  // null without a bias
     Buffer<T> y_, z_, dx_;  // z_: the pre-activation, kept for gelu's backward
+    Buffer<T> dz_;          // the team's dy * act'(.)
     const T* x_ = nullptr;
 };
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "../regularizers.hpp"
+#include "rows.hpp"
 
 namespace bprop::plan {
 
@@ -32,6 +33,18 @@ TrainPlan<T>::TrainPlan(index_t input_size, index_t label_size, std::vector<std:
         flat += p->size;
     }
     outputs_.assign(nodes_.size(), nullptr);
+    // What the team's step needs to know (see train_plan_team.cpp).
+    team_ok_ = true;
+    dense_.assign(nodes_.size(), nullptr);
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        Node<T>* node = nodes_[i].get();
+        if (auto* d = dynamic_cast<DenseNode<T>*>(node)) {
+            dense_[i] = d;
+            macs_per_sample_ += d->in.size() * d->units();
+        } else if (dynamic_cast<ActivationNode<T>*>(node) == nullptr && dynamic_cast<DropoutNode<T>*>(node) == nullptr) {
+            team_ok_ = false;  // a node that may call out (Python) or shares its own work
+        }
+    }
     first_trainable_node_ = static_cast<index_t>(nodes_.size());
     for (std::size_t i = 0; i < nodes_.size(); ++i)
         if (nodes_[i]->has_trainable()) {
@@ -54,31 +67,21 @@ void TrainPlan<T>::reserve(index_t n) {
     reserved_ = n;
 }
 
-namespace {
-
-// Asks the memory system for the next batch's rows while this one trains: a
-// shuffled batch is a few dozen rows scattered over the data set.
-template <typename T>
-void prefetch_rows(const T* x, index_t size, const std::int64_t* rows, index_t n) {
-    const std::size_t row_bytes = sizeof(T) * static_cast<std::size_t>(size);
-    for (index_t r = 0; r < n; ++r) {
-        const char* p = reinterpret_cast<const char*>(x + rows[r] * size);
-        for (std::size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(p + off);
-    }
-}
-
-template <typename U>
-void copy_rows(const U* src, index_t size, const std::int64_t* rows, index_t n, U* dst) {
-    const std::size_t bytes = sizeof(U) * static_cast<std::size_t>(size);
-    for (index_t r = 0; r < n; ++r) std::memcpy(dst + r * size, src + rows[r] * size, bytes);
-}
-
-}  // namespace
-
 template <typename T>
 typename TrainPlan<T>::Batch TrainPlan<T>::gather(const DataSet<T>& data, const std::int64_t* rows, index_t n) {
+    gather_x(data, rows, 0, n);
+    return gather_targets(data, rows, n);
+}
+
+template <typename T>
+void TrainPlan<T>::gather_x(const DataSet<T>& data, const std::int64_t* rows, index_t r0, index_t r1) {
+    if (r1 > r0) copy_rows(data.x, input_size_, rows + r0, r1 - r0, x_buf_.data() + r0 * input_size_);
+}
+
+template <typename T>
+typename TrainPlan<T>::Batch TrainPlan<T>::gather_targets(const DataSet<T>& data, const std::int64_t* rows,
+                                                          index_t n) {
     Batch b{x_buf_.data(), {}, nullptr};
-    copy_rows(data.x, input_size_, rows, n, x_buf_.data());
     if (data.labels != nullptr) {
         copy_rows(data.labels, label_size_, rows, n, label_buf_.data());
         b.targets.labels = label_buf_.data();
@@ -212,6 +215,16 @@ void TrainPlan<T>::run(const DataSet<T>& data, const RunRequest& req, RunResult&
     const bool parallel = train && collective_ != nullptr;
     const bool keep = update || (train && !state_.empty());  // what a restore brings back
     if (keep) snapshot();
+    const int team = parallel || sliced ? 1 : team_size(widest);
+    ModePacer& pacer = pacer_[train ? 0 : 1];
+    const bool use_team = team > 1 && pacer.use_team(steps);
+    const double t0 = team > 1 ? ModePacer::now() : 0.0;
+    if (use_team) {
+        run_team(data, req, result, start, team);
+        pacer.record(true, result.done, ModePacer::now() - t0);
+        team_steps_ += result.done;
+        return;
+    }
 
     // One step: s indexes the batch, `record` whether its results are kept
     // (not when replaying after an undone update).  Returns its status.
@@ -262,6 +275,7 @@ void TrainPlan<T>::run(const DataSet<T>& data, const RunRequest& req, RunResult&
             if (status != StepStatus::applied) break;
             result.done = s + 1;
         }
+        if (team > 1) pacer.record(false, result.done, ModePacer::now() - t0);
     } catch (...) {
         // A node that calls out (a Python layer) raised: leave the state as it
         // was before the call, so that the caller's step count stays true.

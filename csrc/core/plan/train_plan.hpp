@@ -15,6 +15,14 @@
 // call's earlier steps (every step is deterministic), so the state is
 // exactly that before the bad step.
 //
+// With two or more threads, a plan of Dense, Activation and Dropout nodes
+// runs each step on a team of threads that stays together for the whole
+// call (train_plan_team.cpp): each thread owns a fixed share of every Dense
+// layer's output columns, in the forward, the weight gradients and the
+// update, so its part of W, dW and the slots stays in its own cache from
+// step to step.  The bits are those of the one-thread step, and which of
+// the two runs is chosen call by call by their measured speed (mode_pacer.hpp).
+//
 // Data-parallel (a Collective given): each process runs the same steps on
 // its own slice of each global batch.  Its loss and its loss gradient are its
 // rows' part of the global mean (the loss kernels divide by the global
@@ -28,7 +36,9 @@
 #include <vector>
 
 #include "collective.hpp"
+#include "mode_pacer.hpp"
 #include "node.hpp"
+#include "nodes.hpp"
 #include "objective.hpp"
 #include "update.hpp"
 
@@ -88,6 +98,8 @@ public:
     index_t output_size() const { return nodes_.empty() ? input_size_ : nodes_.back()->out.size(); }
     const Param<T>& param(std::size_t i) const { return *params_[i]; }
     std::size_t param_count() const { return params_.size(); }
+    // Steps run so far by a thread team (for tests: that the path ran).
+    index_t team_steps() const { return team_steps_; }
 
     // Training or evaluation over req.total rows of `data`.
     void run(const DataSet<T>& data, const RunRequest& req, RunResult& result);
@@ -117,6 +129,16 @@ private:
     void snapshot();
     void restore();
 
+    // The team's step (train_plan_team.cpp).
+    struct Team;
+    int team_size(index_t widest) const;
+    void run_team(const DataSet<T>& data, const RunRequest& req, RunResult& result,
+                  const std::vector<index_t>& start, int threads);
+    StepStatus team_step(Team& team, const DataSet<T>& data, const RunRequest& req, RunResult& result,
+                   const std::vector<index_t>& start, index_t s, bool record);
+    void gather_x(const DataSet<T>& data, const std::int64_t* rows, index_t r0, index_t r1);
+    Batch gather_targets(const DataSet<T>& data, const std::int64_t* rows, index_t n);
+
     index_t input_size_, label_size_;
     std::vector<std::unique_ptr<Param<T>>> params_;
     std::vector<Param<T>*> trainable_;
@@ -133,6 +155,12 @@ private:
     Buffer<T> x_buf_, target_buf_, saved_;
     Buffer<std::int64_t> label_buf_;
     Buffer<double> weight_buf_;
+    // For the team's step: each node as a Dense (null for the other kinds).
+    std::vector<DenseNode<T>*> dense_;
+    bool team_ok_ = false;        // every node is of a kind the team runs
+    ModePacer pacer_[2];          // team or one thread: for training, for evaluation
+    index_t team_steps_ = 0;
+    index_t macs_per_sample_ = 0; // the Dense layers' forward multiply-adds
 };
 
 }  // namespace bprop::plan

@@ -66,6 +66,30 @@ bool update_one(const OptimizerSpec& opt, Param<T>& p, double lr, double step) {
 }  // namespace
 
 template <typename T>
+void clip_gradients(const OptimizerSpec& opt, const std::vector<Param<T>*>& params) {
+    clip(opt, params);
+}
+
+template <typename T>
+SpanUpdate<T> update_rule(const OptimizerSpec& opt, double lr, double step) {
+    switch (opt.kind) {
+        case OptimizerKind::sgd: return sgd_rule<T>(lr, opt.momentum, opt.nesterov);
+        case OptimizerKind::rmsprop: return rmsprop_rule<T>(lr, opt.rho, opt.epsilon);
+        case OptimizerKind::adam:
+            return adam_rule<T>(lr, step, opt.beta1, opt.beta2, opt.epsilon, opt.weight_decay);
+        case OptimizerKind::adagrad: return adagrad_rule<T>(lr, opt.epsilon);
+    }
+    return SpanUpdate<T>();
+}
+
+template <typename T>
+bool apply_rule(const SpanUpdate<T>& rule, const OptimizerSpec& opt, Param<T>& p, index_t begin, index_t count) {
+    const int slots = opt.slots();
+    return rule.apply(p.value + begin, p.grad + begin, slots > 0 ? p.slots[0] + begin : nullptr,
+                      slots > 1 ? p.slots[1] + begin : nullptr, count);
+}
+
+template <typename T>
 bool apply_update(const OptimizerSpec& opt, const std::vector<Param<T>*>& params, double lr, double step) {
     clip(opt, params);
     bool finite = true;
@@ -73,6 +97,13 @@ bool apply_update(const OptimizerSpec& opt, const std::vector<Param<T>*>& params
     return finite;
 }
 
+template void clip_gradients<float>(const OptimizerSpec&, const std::vector<Param<float>*>&);
+template void clip_gradients<double>(const OptimizerSpec&, const std::vector<Param<double>*>&);
+template SpanUpdate<float> update_rule<float>(const OptimizerSpec&, double, double);
+template SpanUpdate<double> update_rule<double>(const OptimizerSpec&, double, double);
+template bool apply_rule<float>(const SpanUpdate<float>&, const OptimizerSpec&, Param<float>&, index_t, index_t);
+template bool apply_rule<double>(const SpanUpdate<double>&, const OptimizerSpec&, Param<double>&, index_t,
+                                 index_t);
 template void add_regularizer_grads<float>(const std::vector<Param<float>*>&);
 template void add_regularizer_grads<double>(const std::vector<Param<double>*>&);
 template bool apply_update<float>(const OptimizerSpec&, const std::vector<Param<float>*>&, double, double);

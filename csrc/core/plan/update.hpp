@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "../optimizers.hpp"
 #include "node.hpp"
 
 namespace bprop::plan {
@@ -33,6 +34,17 @@ struct OptimizerSpec {
 // longer finite afterwards.
 template <typename T>
 bool apply_update(const OptimizerSpec& opt, const std::vector<Param<T>*>& params, double lr, double step);
+
+// apply_update in two parts, for a team that updates each parameter in
+// shares (plan/train_plan_team.cpp): the clipping, which needs whole
+// gradients, and the rule of this step, to apply to each share.
+template <typename T>
+void clip_gradients(const OptimizerSpec& opt, const std::vector<Param<T>*>& params);
+template <typename T>
+SpanUpdate<T> update_rule(const OptimizerSpec& opt, double lr, double step);
+// The rule over elements [begin, begin + count) of p and its slots.
+template <typename T>
+bool apply_rule(const SpanUpdate<T>& rule, const OptimizerSpec& opt, Param<T>& p, index_t begin, index_t count);
 
 // grad += the parameter's weight-regularizer gradient, for each parameter.
 template <typename T>

@@ -24,6 +24,7 @@ import numbers
 import numpy as np
 
 from .. import utils
+from .._aligned import aligned_copy
 from ..variables import Variable
 from . import schedules
 
@@ -230,9 +231,9 @@ class Optimizer:
     def _ensure_slots(self, variable):
         slots = self._slots.get(variable)
         if slots is None:
-            # np.array, not ascontiguousarray: that one turns a 0-d slot into shape (1,)
-            slots = [np.array(self._slot_initial_value(n, variable),
-                              dtype=variable.dtype, order="C", copy=True)
+            # Fresh, C-contiguous and cache-line aligned (the core's threads
+            # each update their own columns); a 0-d slot stays 0-d.
+            slots = [aligned_copy(self._slot_initial_value(n, variable), variable.dtype)
                      for n in self._slot_names]
             self._slots[variable] = slots
             self._variables.append(variable)

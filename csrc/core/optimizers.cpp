@@ -145,12 +145,17 @@ template <typename T>
 bool SpanUpdate<T>::apply(T* p, const T* g, T* s0, T* s1, index_t n) const {
     switch (kind) {
         case UpdateKind::sgd: return sgd_span(p, g, momentum ? s0 : nullptr, n, lr, c1, nesterov);
-        case UpdateKind::rmsprop: return rmsprop_span(p, g, s0, n, lr, c1, c2, eps);
+        case UpdateKind::rmsprop:
+            if constexpr (std::is_same<T, float>::value)
+                return vecmath::active_kernels().rmsprop(p, g, s0, n, lr, c1, c2, eps);
+            return rmsprop_span(p, g, s0, n, lr, c1, c2, eps);
         case UpdateKind::adam:
             if constexpr (std::is_same<T, float>::value)  // the ISA's vectorised loop
                 return vecmath::active_kernels().adam(p, g, s0, s1, n, lr, c1, c2, eps, decay);
             return adam_span(p, g, s0, s1, n, lr, c1, c2, eps, decay);
-        case UpdateKind::adagrad: return adagrad_span(p, g, s0, n, lr, eps);
+        case UpdateKind::adagrad:
+            if constexpr (std::is_same<T, float>::value) return vecmath::active_kernels().adagrad(p, g, s0, n, lr, eps);
+            return adagrad_span(p, g, s0, n, lr, eps);
     }
     return true;
 }

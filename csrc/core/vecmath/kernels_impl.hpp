@@ -247,11 +247,41 @@ bool adam_span(float* p, const float* g, float* m, float* v, index_t n, float lr
     return bad == 0;
 }
 
+// The finiteness check as adam_span's: s - s is +0 for a finite s, NaN otherwise.
+inline std::uint32_t nonfinite_bits(float s) {
+    const float zero_or_nan = s - s;
+    std::uint32_t bits;
+    std::memcpy(&bits, &zero_or_nan, sizeof bits);
+    return bits;
+}
+
+bool rmsprop_span(float* p, const float* g, float* s, index_t n, float lr, float rho, float one_minus_rho,
+                  float eps) {
+    std::uint32_t bad = 0;
+    for (index_t i = 0; i < n; ++i) {
+        s[i] = rho * s[i] + one_minus_rho * g[i] * g[i];
+        p[i] -= lr * g[i] / __builtin_sqrtf(s[i] + eps);
+        bad |= nonfinite_bits(p[i] + s[i]);
+    }
+    return bad == 0;
+}
+
+bool adagrad_span(float* p, const float* g, float* a, index_t n, float lr, float eps) {
+    std::uint32_t bad = 0;
+    for (index_t i = 0; i < n; ++i) {
+        a[i] += g[i] * g[i];
+        p[i] -= lr * g[i] / __builtin_sqrtf(a[i] + eps);
+        bad |= nonfinite_bits(p[i] + a[i]);
+    }
+    return bad == 0;
+}
+
 }  // namespace
 
 Kernels BPROP_VECMATH_NAME() {
     return {&exp_span, &sigmoid_span, &tanh_span, &gelu_span, &gelu_backward_span, &exp_shift_sum_span,
-            &max_span, &dot_span, &log_softmax_backward_span, &relu_backward_span, &adam_span};
+            &max_span, &dot_span, &log_softmax_backward_span, &relu_backward_span, &adam_span,
+            &rmsprop_span, &adagrad_span};
 }
 
 }  // namespace vecmath

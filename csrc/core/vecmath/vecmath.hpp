@@ -158,6 +158,12 @@ struct Kernels {
     // returns whether every p, m, v it wrote is finite.
     bool (*adam)(float* p, const float* g, float* m, float* v, index_t n, float lr_t,
                  float one_minus_beta1, float one_minus_beta2, float eps, float decay);
+    // The RMSprop and Adagrad updates of optimizers.hpp over a span: a
+    // square root and a division per element, which the baseline build
+    // (SSE2) runs at a quarter of AVX-512's width.
+    bool (*rmsprop)(float* p, const float* g, float* sq_avg, index_t n, float lr, float rho, float one_minus_rho,
+                    float eps);
+    bool (*adagrad)(float* p, const float* g, float* accum, index_t n, float lr, float eps);
 };
 
 Kernels generic_kernels();

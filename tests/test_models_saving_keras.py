@@ -828,3 +828,20 @@ def test_tf_keras_2_reads_and_writes_legacy_h5(tmp_path):
     assert len(state) == len(kvars) and int(state[0]) == int(kvars[0]) == 12
     for got, want in zip(state[1:], kvars[1:]):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_functional_model_in_a_keras_file_is_refused_by_name(tmp_path, suffix):
+    inputs = bprop.keras.Input(shape=(4,))
+    outputs = Dense(3, activation="softmax")(Dense(8, activation="relu")(inputs))
+    model = bprop.keras.Model(inputs, outputs, name="two_layers")
+    path = str(tmp_path / ("m" + suffix))
+    with pytest.raises(ValueError, match=r"model 'two_layers' \(Functional\): bprop writes Keras files "
+                                         r"\(\.keras, \.h5\) of Sequential models only"):
+        model.save(path)
+    assert not os.path.exists(path)
+    # bprop's own file and the weights file keep it
+    model.save(str(tmp_path / "m.npz"))
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    restored = bprop.keras.models.load_model(str(tmp_path / "m.npz"))
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -344,6 +344,14 @@ def _input_layer_out(model, style):
 def model_to_keras(model, style=KERAS3, nested=False):
     """The Keras config of a bprop Sequential (Keras 3's ``config.json`` less the
     compile config, or Keras 2's ``model_config``)."""
+    from .sequential import Sequential
+
+    if not isinstance(model, Sequential):
+        raise ValueError(
+            "model %r (%s): bprop writes Keras files (.keras, .h5) of Sequential models only; "
+            "save this one as bprop's own file (model.save('%s.npz')) or its weights "
+            "(model.save_weights('%s.weights.h5'))"
+            % (model.name, type(model).__name__, model.name, model.name))
     layers = [_layer_out(layer, style) for layer in model.layers]
     if model._sample_shape is not None:
         layers.insert(0, _input_layer_out(model, style))

@@ -86,15 +86,18 @@ def test_predict_and_call_are_the_numpy_forward():
 
 
 def test_fit_trains_the_subclassed_model_in_the_core_plan():
+    # Seeded, and a learning rate that learns this teacher from any start
+    # (at Adam's default 0.001 some initialisations stay near 55% after 25 epochs).
+    tf.utils.set_random_seed(0)
     model = TwoLayerNet()
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y = _data(n=120)
     hist = model.fit(x, y, batch_size=16, epochs=25, verbose=0).history
     plan = model._train_plan()
     assert plan.in_core and [type(n).__name__ for n in plan.nodes] == ["TapeNode"]
-    assert hist["loss"][-1] < 0.7 * hist["loss"][0]
+    assert hist["loss"][-1] < 0.5 * hist["loss"][0]
     loss, acc = model.evaluate(x, y, verbose=0)
-    assert acc > 0.6
+    assert acc > 0.9
 
 
 def test_subclassed_gradients_equal_central_differences_float64():

@@ -81,7 +81,7 @@ class Variable(ArrayView):
             dtype = arr.dtype if (strong and arr.dtype in FLOAT_DTYPES) else np.float32
             check_real(arr, "initial_value")
         dtype = float_dtype(dtype)
-        # Cache-line aligned: the core's threads each update their own columns.
+        # Cache-line aligned, for the core's vector loops and thread shares (_aligned.py).
         self._value = aligned_copy(arr, dtype)
         self.trainable = bool(trainable)
         self._uid = next(_ids)

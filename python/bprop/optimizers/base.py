@@ -231,8 +231,8 @@ class Optimizer:
     def _ensure_slots(self, variable):
         slots = self._slots.get(variable)
         if slots is None:
-            # Fresh, C-contiguous and cache-line aligned (the core's threads
-            # each update their own columns); a 0-d slot stays 0-d.
+            # Fresh, C-contiguous and cache-line aligned (see _aligned.py);
+            # a 0-d slot stays 0-d.
             slots = [aligned_copy(self._slot_initial_value(n, variable), variable.dtype)
                      for n in self._slot_names]
             self._slots[variable] = slots

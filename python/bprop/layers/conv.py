@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import numbers
 
-from .. import activations as _activations
-from .. import initializers as _initializers
-from .. import regularizers as _regularizers
+from ._kernel_layer import KernelLayer
 from ._spatial import (check_data_format, check_rank, normalize_padding, normalize_tuple,
                        spatial_output)
-from .base import Layer
 
 __all__ = ["Conv2D", "Conv1D"]
 
 
-class _Conv(Layer):
+class _Conv(KernelLayer):
     """The shared body of Conv1D and Conv2D (``_rank`` spatial axes)."""
 
     _rank = 2
@@ -44,26 +41,12 @@ class _Conv(Layer):
             raise ValueError("groups: bprop supports only groups=1, got %r" % (groups,))
         if kernel_constraint is not None or bias_constraint is not None:
             raise ValueError("kernel_constraint, bias_constraint: not supported (None only)")
-        self.activation = _activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.activity_regularizer = _regularizers.get(activity_regularizer)
-        self.kernel = None
-        self.bias = None
-
-    @property
-    def activation_name(self):
-        return self.activation.kernel_name
+        self._init_kernel(activation, use_bias, kernel_initializer, bias_initializer,
+                          kernel_regularizer, bias_regularizer, activity_regularizer)
 
     def build(self, input_shape):
         shape = check_rank(self, input_shape, self._rank)
-        self.kernel = self.add_weight(self.kernel_size + (int(shape[-1]), self.filters),
-                                      self.kernel_initializer, "kernel")
-        if self.use_bias:
-            self.bias = self.add_weight((self.filters,), self.bias_initializer, "bias")
+        self._add_kernel(self.kernel_size + (int(shape[-1]), self.filters), self.filters)
         super().build(shape)
 
     def compute_output_shape(self, input_shape):
@@ -98,13 +81,8 @@ class _Conv(Layer):
             "filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
             "padding": self.padding, "data_format": "channels_last",
             "dilation_rate": self.dilation_rate, "groups": 1,
-            "activation": self.activation_name, "use_bias": self.use_bias,
-            "kernel_initializer": _initializers.serialize(self.kernel_initializer),
-            "bias_initializer": _initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": _regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": _regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": _regularizers.serialize(self.activity_regularizer),
         })
+        config.update(self._kernel_config())
         return config
 
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import numbers
 
-from .. import activations as _activations
-from .. import initializers as _initializers
-from .. import regularizers as _regularizers
-from .base import Layer
+from ._kernel_layer import KernelLayer
 
 __all__ = ["Dense"]
 
 
-class Dense(Layer):
+class Dense(KernelLayer):
     """Fully connected layer.
 
     Arguments: ``units`` (output width), ``activation`` (name, function or
@@ -43,19 +40,8 @@ class Dense(Layer):
         if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError("units: expected a positive integer, got %r" % (units,))
         self.units = int(units)
-        self.activation = _activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.activity_regularizer = _regularizers.get(activity_regularizer)
-        self.kernel = None
-        self.bias = None
-
-    @property
-    def activation_name(self):
-        return self.activation.kernel_name
+        self._init_kernel(activation, use_bias, kernel_initializer, bias_initializer,
+                          kernel_regularizer, bias_regularizer, activity_regularizer)
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -64,10 +50,7 @@ class Dense(Layer):
                 "input_shape: Dense %r needs a known last axis, got %s"
                 % (self.name, (None,) + input_shape)
             )
-        in_dim = int(input_shape[-1])
-        self.kernel = self.add_weight((in_dim, self.units), self.kernel_initializer, "kernel")
-        if self.use_bias:
-            self.bias = self.add_weight((self.units,), self.bias_initializer, "bias")
+        self._add_kernel((int(input_shape[-1]), self.units), self.units)
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -100,14 +83,6 @@ class Dense(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "units": self.units,
-            "activation": self.activation_name,
-            "use_bias": self.use_bias,
-            "kernel_initializer": _initializers.serialize(self.kernel_initializer),
-            "bias_initializer": _initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": _regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": _regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": _regularizers.serialize(self.activity_regularizer),
-        })
+        config["units"] = self.units
+        config.update(self._kernel_config())
         return config

@@ -206,6 +206,19 @@ def validate(model, val, batch_size, dispatch):
 
 
 # --------------------------------------------------------------------------- evaluate
+def _chunks_and_plan(model, reader, chunker, stack, purpose):
+    """Each chunk ``reader`` gives, with the plan borrowed for ``purpose`` (kept
+    open in ``stack``), borrowed after the first batch: it may have built the model."""
+    plan = None
+    while True:
+        chunk = reader.next(chunker.size)
+        if chunk is None:
+            return
+        if plan is None:
+            plan = stack.enter_context(model._plan_cache.borrowed(model, purpose, model._plan_executor))
+        yield chunk, plan
+
+
 def evaluate_batches(model, source, dispatch, progress, argname="x"):
     dispatch.on_test_begin({})
     chunker = _Chunker(any(_needs_batch_hooks(cb, _TEST_HOOKS) for cb in dispatch.callbacks))
@@ -213,14 +226,7 @@ def evaluate_batches(model, source, dispatch, progress, argname="x"):
     tally = _Tally(model.compiled_metrics)
     logs = {}
     with contextlib.ExitStack() as stack:
-        plan = None
-        while True:
-            chunk = reader.next(chunker.size)
-            if chunk is None:
-                break
-            if plan is None:  # after the first batch: it may have built the model
-                plan = stack.enter_context(
-                    model._plan_cache.borrowed(model, "evaluate", model._plan_executor))
+        for chunk, plan in _chunks_and_plan(model, reader, chunker, stack, "evaluate"):
             k, step = len(chunk.sizes), chunk.first_step
             if chunker.per_step:
                 dispatch.on_test_batch_begin(step, {})
@@ -266,16 +272,10 @@ def predict(model, x, batch_size, verbose, callbacks, steps):
     chunker = _Chunker(any(_needs_batch_hooks(cb, _PREDICT_HOOKS) for cb in dispatch.callbacks))
     reader = ChunkReader(model, _first_or_fail(source, "x", "predict"), "x", targets=False)
     dispatch.on_predict_begin({})
-    outputs = []
+    outputs, out_shape = [], None
     with contextlib.ExitStack() as stack:
-        plan = None
-        while True:
-            chunk = reader.next(chunker.size)
-            if chunk is None:
-                break
-            if plan is None:  # after the first batch: it may have built the model
-                plan = stack.enter_context(
-                    model._plan_cache.borrowed(model, "predict", model._plan_executor))
+        for chunk, plan in _chunks_and_plan(model, reader, chunker, stack, "predict"):
+            if out_shape is None:
                 out_shape = tuple(model.compute_output_shape(model._sample_shape))
             n, k, step = chunk.x.shape[0], len(chunk.sizes), chunk.first_step
             if chunker.per_step:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import bprop
-from bprop.testing import numeric_gradient
+from bprop.testing import numeric_gradient, variable_gradients
 
 HIDDEN = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax"]
 
@@ -80,16 +80,9 @@ def check_model(model, loss, x, y, w=None, rtol=1e-5, atol=1e-7):
         return oracle_loss(loss, model.predict(x, verbose=0), y, w)
 
     assert value == pytest.approx(full_loss(), rel=1e-10, abs=1e-12)
-    for var, g in zip(variables, grads):
-        original = var.numpy()
-
-        def f(v, var=var):
-            var.assign(v)
-            return full_loss()
-
-        numeric = numeric_gradient(f, original)
-        var.assign(original)
-        np.testing.assert_allclose(g, numeric, rtol=rtol, atol=atol, err_msg=var.name)
+    numeric = variable_gradients(variables, full_loss)
+    for var, g, num in zip(variables, grads, numeric):
+        np.testing.assert_allclose(g, num, rtol=rtol, atol=atol, err_msg=var.name)
 
 
 @pytest.mark.parametrize("hidden", HIDDEN)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import bprop
+import bprop.testing
 from bprop import reference as ref
 from bprop.testing import gradcheck, numeric_gradient
 
@@ -176,3 +178,33 @@ def test_exported_at_the_top_of_the_package():
 
     assert bprop.testing.gradcheck is gradcheck
     assert bprop.testing.numeric_gradient is numeric_gradient
+
+
+def test_variable_gradients_match_the_closed_form_and_restore_the_variables():
+    rng = np.random.default_rng(3)
+    a = bprop.Variable(rng.normal(size=(3, 2)), dtype="float64")
+    b = bprop.Variable(rng.normal(size=(4,)), dtype="float64")
+    c = rng.normal(size=(3, 2))
+    before = [a.numpy(), b.numpy()]
+
+    def loss():  # sum(c * a^2) + sum(sin(b)): gradients 2 c a and cos(b)
+        return float((c * a.value ** 2).sum() + np.sin(b.value).sum())
+
+    ga, gb = bprop.testing.variable_gradients([a, b], loss)
+    np.testing.assert_allclose(ga, 2 * c * before[0], rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gb, np.cos(before[1]), rtol=1e-7, atol=1e-9)
+    np.testing.assert_array_equal(a.value, before[0])
+    np.testing.assert_array_equal(b.value, before[1])
+
+
+def test_variable_gradients_restore_a_variable_when_the_loss_raises():
+    v = bprop.Variable(np.ones(3), dtype="float64")
+
+    def loss():
+        if v.value[1] != 1.0:
+            raise RuntimeError("boom")
+        return float(v.value.sum())
+
+    with pytest.raises(RuntimeError, match="boom"):
+        bprop.testing.variable_gradients([v], loss)
+    np.testing.assert_array_equal(v.value, np.ones(3))

@@ -1,9 +1,11 @@
 """Gradient checks by central differences, in float64.
 
-Two public functions:
+Three public functions:
 
 * :func:`numeric_gradient` -- the central-difference gradient of a scalar
   function of one array.
+* :func:`variable_gradients` -- the same for a model's loss with respect to
+  each of its Variables (what ``model.compute_gradients`` should return).
 * :func:`gradcheck` -- compares an analytic backward against numeric
   derivatives.  A function with a vector (or matrix) output ``y = f(*inputs)``
   is reduced to the scalar ``L = sum(g * y)`` with a fixed random projection
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["numeric_gradient", "gradcheck"]
+__all__ = ["numeric_gradient", "variable_gradients", "gradcheck"]
 
 
 def _scalar(value, where):
@@ -68,6 +70,26 @@ def numeric_gradient(f, x, eps=1e-6):
         flat[i] = orig
         gflat[i] = (f_plus - f_minus) / (2.0 * eps)
     return grad
+
+
+def variable_gradients(variables, loss, eps=1e-6):
+    """Central-difference gradients of ``loss() -> scalar`` with respect to each
+    of ``variables`` (``bprop.Variable``), in order.  Each variable is moved
+    (``assign``) entry by entry and given its value back afterwards, even if
+    ``loss`` raises; ``loss`` reads the variables through the model."""
+    grads = []
+    for var in variables:
+        original = var.numpy()
+
+        def f(v, var=var):
+            var.assign(v)
+            return loss()
+
+        try:
+            grads.append(numeric_gradient(f, original, eps))
+        finally:
+            var.assign(original)
+    return grads
 
 
 def _as_inputs(inputs):

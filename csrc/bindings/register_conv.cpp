@@ -1,5 +1,6 @@
 // 2-D convolution (core/conv.hpp): conv2d and conv2d_backward.
 #include "conv_args.hpp"
+#include "layer_backward_args.hpp"
 
 namespace bprop_py {
 namespace {
@@ -75,38 +76,24 @@ py::tuple conv2d_backward(py::handle dy_obj, py::handle x_obj, py::handle k_obj,
     if (shape_of(dy) != y_shape)
         throw py::value_error("dy: expected shape " + shape_str(y_shape) + " (conv2d's output), got " + shape_str(dy));
     const bool has_zy = act != Act::linear;
-    py::array zy;
-    if (has_zy) {
-        if (zy_obj.is_none())
-            throw py::value_error("z_or_y: required for activation '" + act_obj.cast<std::string>() + "', got None");
-        zy = c_contiguous(float_arg(zy_obj, "z_or_y", a.dt, "x"));
-        require_same_shape(zy, "z_or_y", dy, "dy");
-    }
+    py::array zy = saved_activation(zy_obj, act, act_obj, a.dt, dy);
     const Input ins[] = {{&dy, "dy"}, {&a.x, "x"}, {&a.kernel, "kernel"}, {has_zy ? &zy : nullptr, "z_or_y"}};
-    auto out = [&](py::handle o, const char* name, std::vector<py::ssize_t> shape) {
-        return output(o, name, shape, a.dt, {ins[0], ins[1], ins[2], ins[3]}, false);
-    };
-    py::array dx = need_dx ? out(dx_obj, "dx", shape_of(a.x)) : py::array();
-    py::array dw = need_dw ? out(dw_obj, "dw", shape_of(a.kernel)) : py::array();
-    py::array db = need_db ? out(db_obj, "db", {a.g.f}) : py::array();
-    if (need_dx && ((need_dw && overlaps(dx, dw)) || (need_db && overlaps(dx, db))))
-        throw py::value_error("dx: must not overlap dw or db");
-    if (need_dw && need_db && overlaps(dw, db)) throw py::value_error("dw: must not overlap db");
+    LayerGrads grads = layer_grad_outputs(a.dt, ins, dx_obj, shape_of(a.x), need_dx, dw_obj, shape_of(a.kernel), need_dw,
+                                                db_obj, {a.g.f}, need_db);
     dispatch(a.dt, [&](auto tag) {
         using T = decltype(tag);
         const T* g = static_cast<const T*>(dy.data());
         const T* xp = static_cast<const T*>(a.x.data());
         const T* kp = static_cast<const T*>(a.kernel.data());
         const T* zp = has_zy ? static_cast<const T*>(zy.data()) : nullptr;
-        T* dxp = need_dx ? static_cast<T*>(dx.mutable_data()) : nullptr;
-        T* dwp = need_dw ? static_cast<T*>(dw.mutable_data()) : nullptr;
-        T* dbp = need_db ? static_cast<T*>(db.mutable_data()) : nullptr;
+        T* dxp = need_dx ? static_cast<T*>(grads.dx.mutable_data()) : nullptr;
+        T* dwp = need_dw ? static_cast<T*>(grads.dw.mutable_data()) : nullptr;
+        T* dbp = need_db ? static_cast<T*>(grads.db.mutable_data()) : nullptr;
         py::gil_scoped_release nogil;
         bprop::conv2d_backward<T>(a.g, g, xp, kp, zp, act, dxp, dwp, dbp);
         return 0;
     });
-    auto maybe = [](bool need, const py::array& arr) { return need ? py::object(arr) : py::object(py::none()); };
-    return py::make_tuple(maybe(need_dx, dx), maybe(need_dw, dw), maybe(need_db, db));
+    return layer_grads_tuple(grads, need_dx, need_dw, need_db);
 }
 
 }  // namespace

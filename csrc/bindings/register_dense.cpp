@@ -1,6 +1,7 @@
 // The fused dense layer kernels.
 #include "../core/dense.hpp"
 #include "checks.hpp"
+#include "layer_backward_args.hpp"
 
 namespace bprop_py {
 namespace {
@@ -66,38 +67,24 @@ py::tuple dense_backward(py::handle dy_obj, py::handle x_obj, py::handle w_obj, 
         throw py::value_error("dy: expected shape " + shape_str(y_shape) + " (rows of x, columns of w), got " +
                               shape_str(dy));
     const bool has_zy = act != Act::linear;
-    py::array zy;
-    if (has_zy) {
-        if (zy_obj.is_none())
-            throw py::value_error("z_or_y: required for activation '" + act_obj.cast<std::string>() + "', got None");
-        zy = c_contiguous(float_arg(zy_obj, "z_or_y", a.dt, "x"));
-        require_same_shape(zy, "z_or_y", dy, "dy");
-    }
+    py::array zy = saved_activation(zy_obj, act, act_obj, a.dt, dy);
     const Input ins[] = {{&dy, "dy"}, {&a.x, "x"}, {&a.w, "w"}, {has_zy ? &zy : nullptr, "z_or_y"}};
-    auto out = [&](py::handle o, const char* name, std::vector<py::ssize_t> shape) {
-        return output(o, name, shape, a.dt, {ins[0], ins[1], ins[2], ins[3]}, false);
-    };
-    py::array dx = need_dx ? out(dx_obj, "dx", {a.n, a.k}) : py::array();
-    py::array dw = need_dw ? out(dw_obj, "dw", {a.k, a.m}) : py::array();
-    py::array db = need_db ? out(db_obj, "db", {a.m}) : py::array();
-    if (need_dx && ((need_dw && overlaps(dx, dw)) || (need_db && overlaps(dx, db))))
-        throw py::value_error("dx: must not overlap dw or db");
-    if (need_dw && need_db && overlaps(dw, db)) throw py::value_error("dw: must not overlap db");
+    LayerGrads grads = layer_grad_outputs(a.dt, ins, dx_obj, {a.n, a.k}, need_dx, dw_obj, {a.k, a.m}, need_dw,
+                                                db_obj, {a.m}, need_db);
     dispatch(a.dt, [&](auto tag) {
         using T = decltype(tag);
         const auto xr = matrix_ref<T>(a.x);
         const auto wr = matrix_ref<T>(a.w);
         const T* g = static_cast<const T*>(dy.data());
         const T* zp = has_zy ? static_cast<const T*>(zy.data()) : nullptr;
-        T* dxp = need_dx ? static_cast<T*>(dx.mutable_data()) : nullptr;
-        T* dwp = need_dw ? static_cast<T*>(dw.mutable_data()) : nullptr;
-        T* dbp = need_db ? static_cast<T*>(db.mutable_data()) : nullptr;
+        T* dxp = need_dx ? static_cast<T*>(grads.dx.mutable_data()) : nullptr;
+        T* dwp = need_dw ? static_cast<T*>(grads.dw.mutable_data()) : nullptr;
+        T* dbp = need_db ? static_cast<T*>(grads.db.mutable_data()) : nullptr;
         py::gil_scoped_release nogil;
         bprop::dense_backward<T>(a.n, a.k, a.m, g, xr, wr, zp, act, dxp, dwp, dbp);
         return 0;
     });
-    auto maybe = [](bool need, const py::array& a) { return need ? py::object(a) : py::object(py::none()); };
-    return py::make_tuple(maybe(need_dx, dx), maybe(need_dw, dw), maybe(need_db, db));
+    return layer_grads_tuple(grads, need_dx, need_dw, need_db);
 }
 
 }  // namespace

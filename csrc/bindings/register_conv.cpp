@@ -79,7 +79,7 @@ py::tuple conv2d_backward(py::handle dy_obj, py::handle x_obj, py::handle k_obj,
     py::array zy = saved_activation(zy_obj, act, act_obj, a.dt, dy);
     const Input ins[] = {{&dy, "dy"}, {&a.x, "x"}, {&a.kernel, "kernel"}, {has_zy ? &zy : nullptr, "z_or_y"}};
     LayerGrads grads = layer_grad_outputs(a.dt, ins, dx_obj, shape_of(a.x), need_dx, dw_obj, shape_of(a.kernel), need_dw,
-                                                db_obj, {a.g.f}, need_db);
+                                          db_obj, {a.g.f}, need_db);
     dispatch(a.dt, [&](auto tag) {
         using T = decltype(tag);
         const T* g = static_cast<const T*>(dy.data());

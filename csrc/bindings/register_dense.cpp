@@ -70,7 +70,7 @@ py::tuple dense_backward(py::handle dy_obj, py::handle x_obj, py::handle w_obj, 
     py::array zy = saved_activation(zy_obj, act, act_obj, a.dt, dy);
     const Input ins[] = {{&dy, "dy"}, {&a.x, "x"}, {&a.w, "w"}, {has_zy ? &zy : nullptr, "z_or_y"}};
     LayerGrads grads = layer_grad_outputs(a.dt, ins, dx_obj, {a.n, a.k}, need_dx, dw_obj, {a.k, a.m}, need_dw,
-                                                db_obj, {a.m}, need_db);
+                                          db_obj, {a.m}, need_db);
     dispatch(a.dt, [&](auto tag) {
         using T = decltype(tag);
         const auto xr = matrix_ref<T>(a.x);

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "bias.hpp"
-#include "elementwise.hpp"
+#include "dense.hpp"
 #include "gemm/gemm.hpp"
 #include "gemm/workspace.hpp"
 #include "parallel.hpp"
@@ -180,17 +180,7 @@ void conv2d_backward(const ConvGeometry& g, const T* dy, const T* x, const T* ke
         if (dbias != nullptr) std::fill(dbias, dbias + f, T(0));
         return;
     }
-    // dz = dy * act'(.), in a scratch buffer of the calling thread.
-    const T* dz = dy;
-    if (act != Act::linear) {
-        thread_local AlignedBuffer dz_buf;
-        T* scratch = static_cast<T*>(dz_buf.reserve(sizeof(T) * static_cast<std::size_t>(rows * f)));
-        if (act == Act::softmax)
-            softmax_backward(dy, z_or_y, scratch, rows, f);
-        else
-            activation_backward(act, dy, z_or_y, scratch, rows * f, T(default_alpha(act)));
-        dz = scratch;
-    }
+    const T* dz = activation_grad_scratch(act, dy, z_or_y, rows, f);  // dy * act'(.)
     if (dbias != nullptr) bias_grad(dz, dbias, rows, f);
     const MatrixRef<const T> dz_all{dz, f, 1};
     const MatrixRef<const T> kernel_t{kernel, 1, f};  // (f x k): the kernel's transpose

@@ -21,18 +21,7 @@ void dense_forward(index_t n, index_t k, index_t m, MatrixRef<const T> x, Matrix
 template <typename T>
 void dense_backward(index_t n, index_t k, index_t m, const T* dy, MatrixRef<const T> x,
                     MatrixRef<const T> w, const T* z_or_y, Act act, T* dx, T* dw, T* db) {
-    // dz = dy * act'(.) lives in a per-thread scratch buffer (no allocation in
-    // steady state); for a linear layer dz is dy itself.
-    const T* dz = dy;
-    if (act != Act::linear) {
-        thread_local AlignedBuffer dz_buf;
-        T* scratch = static_cast<T*>(dz_buf.reserve(sizeof(T) * static_cast<std::size_t>(n * m)));
-        if (act == Act::softmax)
-            softmax_backward(dy, z_or_y, scratch, n, m);
-        else
-            activation_backward(act, dy, z_or_y, scratch, n * m, T(default_alpha(act)));
-        dz = scratch;
-    }
+    const T* dz = activation_grad_scratch(act, dy, z_or_y, n, m);
     const MatrixRef<const T> dz_ref{dz, m, 1};
     // dw = x^T dz: x's transpose is x with its strides swapped (none for a frozen kernel).
     if (dw != nullptr)
@@ -45,6 +34,28 @@ void dense_backward(index_t n, index_t k, index_t m, const T* dy, MatrixRef<cons
                 MatrixRef<T>{dx, k, 1});
 }
 
+template <typename T>
+void activation_grad(Act act, const T* dy, const T* z_or_y, index_t rows, index_t cols, T* dz) {
+    if (act == Act::softmax)
+        softmax_backward(dy, z_or_y, dz, rows, cols);
+    else
+        activation_backward(act, dy, z_or_y, dz, rows * cols, T(default_alpha(act)));
+}
+
+template <typename T>
+const T* activation_grad_scratch(Act act, const T* dy, const T* z_or_y, index_t rows, index_t cols) {
+    if (act == Act::linear) return dy;
+    // No allocation in steady state: the buffer only grows.
+    thread_local AlignedBuffer dz_buf;
+    T* scratch = static_cast<T*>(dz_buf.reserve(sizeof(T) * static_cast<std::size_t>(rows * cols)));
+    activation_grad(act, dy, z_or_y, rows, cols, scratch);
+    return scratch;
+}
+
+template void activation_grad<float>(Act, const float*, const float*, index_t, index_t, float*);
+template void activation_grad<double>(Act, const double*, const double*, index_t, index_t, double*);
+template const float* activation_grad_scratch<float>(Act, const float*, const float*, index_t, index_t);
+template const double* activation_grad_scratch<double>(Act, const double*, const double*, index_t, index_t);
 template void dense_forward<float>(index_t, index_t, index_t, MatrixRef<const float>,
                                    MatrixRef<const float>, const float*, Act, float*);
 template void dense_forward<double>(index_t, index_t, index_t, MatrixRef<const double>,

@@ -93,12 +93,7 @@ template <typename T>
 void DenseNode<T>::backward_dz(const T* dy, index_t n) {
     if (act_ == Act::linear) return;
     const index_t rows = n * this->in.rows_per_sample, m = this->out.cols;
-    const T* saved = backward_reads_input(act_) ? z_.data() : y_.data();
-    // As dense_backward.
-    if (act_ == Act::softmax)
-        softmax_backward<T>(dy, saved, dz_.data(), rows, m);
-    else
-        activation_backward<T>(act_, dy, saved, dz_.data(), rows * m, T(default_alpha(act_)));
+    activation_grad<T>(act_, dy, backward_reads_input(act_) ? z_.data() : y_.data(), rows, m, dz_.data());
 }
 
 template <typename T>

@@ -75,6 +75,18 @@ class Node:
         if regularizer is not None and (regularizer.l1 or regularizer.l2):
             self.regularizers[var] = (regularizer.l1, regularizer.l2)
 
+    def _add_kernel_params(self, layer):
+        """The kernel and bias of a KernelLayer (Dense, Conv*) as this node's
+        parameters, with their regularizers and the layer's activity one."""
+        self.kernel = layer.kernel
+        self.bias = layer.bias if layer.use_bias else None
+        self._add_param(self.kernel, layer.kernel_regularizer)
+        if self.bias is not None:
+            self._add_param(self.bias, layer.bias_regularizer)
+        reg = layer.activity_regularizer
+        if reg is not None:
+            self.activity = (reg.l1, reg.l2)
+
     def _buf(self, tag, shape, dtype=None):
         return kept_buffer(self._buffers, _MAX_BUFFERS, tag, shape,
                            self.dtype if dtype is None else dtype)
@@ -108,14 +120,7 @@ class DenseNode(Node):
         super().__init__(layer, in_shape, tuple(in_shape[:-1]) + (layer.units,), trainable)
         self.units = layer.units
         self.activation = activation
-        self.kernel = layer.kernel
-        self.bias = layer.bias if layer.use_bias else None
-        self._add_param(self.kernel, layer.kernel_regularizer)
-        if self.bias is not None:
-            self._add_param(self.bias, layer.bias_regularizer)
-        reg = layer.activity_regularizer
-        if reg is not None:
-            self.activity = (reg.l1, reg.l2)
+        self._add_kernel_params(layer)
         self._x2 = self._saved = None
 
     def forward(self, be, x, n, ctx):

@@ -30,15 +30,8 @@ class Conv2DNode(Node):
         self.padding = padding
         self.activation = activation
         self.filters = layer.filters
-        self.kernel = layer.kernel
-        self.bias = layer.bias if layer.use_bias else None
         self.kernel_shape4 = self.kernel_size + (self.image[2], self.filters)
-        self._add_param(self.kernel, layer.kernel_regularizer)
-        if self.bias is not None:
-            self._add_param(self.bias, layer.bias_regularizer)
-        reg = layer.activity_regularizer
-        if reg is not None:
-            self.activity = (reg.l1, reg.l2)
+        self._add_kernel_params(layer)
         self._x4 = self._saved = None
 
     def _geometry(self):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import layers as _layers
-from ..layers.base import Layer
+from ..layers.base import Layer, _unique
 from ..layers.keras_tensor import KerasTensor, flatten
 from .model import Model, _ModelCall
 
@@ -314,12 +314,3 @@ class Functional(Model):
         return cls(inputs=inputs if len(inputs) > 1 else inputs[0],
                    outputs=outputs[0] if config.get("single_output", len(outputs) == 1)
                    else outputs, name=config.get("name"), trainable=config.get("trainable", True))
-
-
-def _unique(variables):
-    out, seen = [], set()
-    for v in variables:
-        if id(v) not in seen:
-            seen.add(id(v))
-            out.append(v)
-    return out

@@ -118,24 +118,9 @@ def _restore_optimizer(model, arrays, names, path):
 
 # ------------------------------------------------------------------ building
 def _build(arch, weights, path, custom_objects):
-    from .. import layers as _layers
-    from ..layers.base import weights_from
-    from .saving import _set_weights
+    from .saving import rebuild_model
 
-    try:
-        with weights_from(weights, "filepath: %r" % path):
-            model = _layers.deserialize(arch, custom_objects)
-            if weights and not model.built:
-                raise ValueError("filepath: %r holds weights but no input shape to build the "
-                                 "model" % path)
-    except _DAMAGE as exc:
-        message = str(exc)
-        if path not in message:
-            message = "filepath: %r has an architecture this bprop cannot rebuild (%s: %s)" % (
-                path, type(exc).__name__, exc)
-        raise ValueError(message) from None
-    _set_weights(model, weights, path)
-    return model
+    return rebuild_model(arch, weights, path, custom_objects, _DAMAGE)
 
 
 def _compile(model, compile_args, arrays, names, path):

@@ -167,9 +167,6 @@ def load_model(filepath, custom_objects=None, compile=True):
     the shape its config asks for first (no initialisation, no allocation of
     what the file merely declares).
     """
-    from .. import layers as _layers
-    from ..layers.base import weights_from
-
     kind = keras_files.kind_of(filepath)
     if kind == "keras":
         return keras_files.load_keras(filepath, custom_objects=custom_objects, compile=compile)
@@ -179,21 +176,9 @@ def load_model(filepath, custom_objects=None, compile=True):
     path = os.fspath(filepath)
     arrays = _open(path, MODEL_MAGIC)
     arch = _read_json(arrays, "architecture", path)
-    weights = _weights_from(arrays, path)
-    try:
-        with weights_from(weights, "filepath: %r" % path):
-            model = _layers.deserialize(arch, custom_objects)
-            if weights and not getattr(model, "built", False):
-                raise ValueError("filepath: %r holds weights but no input shape to build the "
-                                 "model" % path)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
-            RecursionError, MemoryError) as exc:
-        message = str(exc)
-        if path not in message:
-            message = "filepath: %r has an architecture this bprop cannot rebuild (%s: %s)" % (
-                path, type(exc).__name__, exc)
-        raise ValueError(message) from None
-    _set_weights(model, weights, path)
+    model = rebuild_model(arch, _weights_from(arrays, path), path, custom_objects,
+                          (KeyError, TypeError, ValueError, AttributeError, IndexError,
+                           OverflowError, RecursionError, MemoryError))
     if compile and "compile" in arrays:
         _compile_from(model, arrays, path)
     return model
@@ -215,6 +200,29 @@ def _compile_from(model, arrays, path):
         raise ValueError("filepath: %r has a compile configuration or optimizer state this "
                          "bprop cannot restore (%s: %s)" % (path, type(exc).__name__, exc)
                          ) from None
+
+
+def rebuild_model(arch, weights, path, custom_objects, damage):
+    """The model of the architecture ``arch`` with ``weights`` set (bprop's
+    files and Keras' alike); an exception of ``damage`` while rebuilding is a
+    ValueError naming ``path``."""
+    from .. import layers as _layers
+    from ..layers.base import weights_from
+
+    try:
+        with weights_from(weights, "filepath: %r" % path):
+            model = _layers.deserialize(arch, custom_objects)
+            if weights and not getattr(model, "built", False):
+                raise ValueError("filepath: %r holds weights but no input shape to build the "
+                                 "model" % path)
+    except damage as exc:
+        message = str(exc)
+        if path not in message:
+            message = "filepath: %r has an architecture this bprop cannot rebuild (%s: %s)" % (
+                path, type(exc).__name__, exc)
+        raise ValueError(message) from None
+    _set_weights(model, weights, path)
+    return model
 
 
 def _set_weights(model, weights, path):

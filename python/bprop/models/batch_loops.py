@@ -27,9 +27,9 @@ from ..engine.plan import STATUS_APPLIED
 from . import data as _data
 from .batch_chunks import ChunkReader
 from .batch_source import BatchSource, is_batch_source
-from .progress import ProgressLogger, resolve_verbose
-from .training import (_PREDICT_HOOKS, _TEST_HOOKS, _TRAIN_HOOKS, _CallbackDispatch, _Chunker,
-                       _Tally, _needs_batch_hooks, _user_callbacks)
+from .progress import resolve_verbose
+from .training import (_PREDICT_HOOKS, _TEST_HOOKS, _TRAIN_HOOKS, _callback_dispatch, _Chunker,
+                       _Tally, _needs_batch_hooks)
 
 __all__ = ["fit", "evaluate", "predict", "prepare_validation", "validation_runs", "validate"]
 
@@ -53,16 +53,6 @@ def _first_or_fail(source, argname, what):
         raise ValueError("%s: expected at least one batch to %s, %s yielded none"
                          % (argname, what, source.what))
     return itertools.chain([first], batches)
-
-
-def _dispatch(model, callbacks, verbose, mode, steps):
-    """The callbacks of an evaluate/predict call, with its progress logger."""
-    cbs = _user_callbacks(callbacks)
-    progress = ProgressLogger(verbose, mode=mode) if verbose else None
-    if progress is not None:
-        cbs.append(progress)
-    return _CallbackDispatch(cbs, model, {"verbose": verbose, "epochs": 1, "steps": steps}), \
-        progress
 
 
 # --------------------------------------------------------------------------- fit
@@ -90,13 +80,8 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     val = prepare_validation(model, validation_data, validation_steps,
                              validation_runs(initial_epoch, epochs, validation_freq))
     model.history = History()
-    user = _user_callbacks(callbacks)
-    cbs = user + [model.history]
-    progress = ProgressLogger(verbose, mode="train") if verbose else None
-    if progress is not None:
-        cbs.append(progress)
-    dispatch = _CallbackDispatch(cbs, model, {"verbose": verbose, "epochs": epochs,
-                                              "steps": source.known_steps})
+    dispatch, user, progress = _callback_dispatch(model, callbacks, verbose, "train", epochs,
+                                                  source.known_steps, history=model.history)
     model.stop_training = False
     model._nonfinite_stop = None
     chunker = _Chunker(any(_needs_batch_hooks(cb, _TRAIN_HOOKS) for cb in user))
@@ -256,7 +241,8 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, callbacks, steps):
     _refuse(batch_size, "batch_size", "its batches are the steps")
     verbose = resolve_verbose(verbose)
     source = BatchSource(x, steps, "x", "steps")
-    dispatch, progress = _dispatch(model, callbacks, verbose, "test", source.known_steps)
+    dispatch, _, progress = _callback_dispatch(model, callbacks, verbose, "test", 1,
+                                               source.known_steps)
     logs = evaluate_batches(model, source, dispatch, progress)
     if source.ran_out:
         warnings.warn(source.ran_out_message("evaluated the batches it gave"), stacklevel=3)
@@ -268,7 +254,8 @@ def predict(model, x, batch_size, verbose, callbacks, steps):
     _refuse(batch_size, "batch_size", "its batches are the steps")
     verbose = resolve_verbose(verbose)
     source = BatchSource(x, steps, "x", "steps")
-    dispatch, progress = _dispatch(model, callbacks, verbose, "predict", source.known_steps)
+    dispatch, _, progress = _callback_dispatch(model, callbacks, verbose, "predict", 1,
+                                               source.known_steps)
     chunker = _Chunker(any(_needs_batch_hooks(cb, _PREDICT_HOOKS) for cb in dispatch.callbacks))
     reader = ChunkReader(model, _first_or_fail(source, "x", "predict"), "x", targets=False)
     dispatch.on_predict_begin({})

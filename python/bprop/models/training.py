@@ -69,6 +69,19 @@ def _user_callbacks(callbacks):
     return list(callbacks)
 
 
+def _callback_dispatch(model, callbacks, verbose, mode, epochs, steps, history=None):
+    """The callbacks of one fit/evaluate/predict call, in their order: the
+    user's, ``history`` (fit's), the progress logger of ``mode`` when verbose.
+    Returns ``(dispatch, the user's callbacks, the progress logger or None)``."""
+    user = _user_callbacks(callbacks)
+    cbs = user + ([history] if history is not None else [])
+    progress = ProgressLogger(verbose, mode=mode) if verbose else None
+    if progress is not None:
+        cbs.append(progress)
+    params = {"verbose": verbose, "epochs": epochs, "steps": steps}
+    return _CallbackDispatch(cbs, model, params), user, progress
+
+
 def _needs_batch_hooks(callback, hooks):
     """Whether a callback does anything in the given batch hooks."""
     from ..callbacks import Callback
@@ -300,13 +313,8 @@ class TrainingMixin:
             _parallel.share_random_state(job)  # before the plan draws Dropout's seeds
             _parallel.broadcast_state(job, self, self._train_plan().trainable)
         self.history = History()
-        user = _user_callbacks(callbacks)
-        cbs = user + [self.history]
-        progress = ProgressLogger(verbose, mode="train") if verbose else None
-        if progress is not None:
-            cbs.append(progress)
-        params = {"verbose": verbose, "epochs": epochs, "steps": len(bounds)}
-        dispatch = _CallbackDispatch(cbs, self, params)
+        dispatch, user, progress = _callback_dispatch(self, callbacks, verbose, "train", epochs,
+                                                      len(bounds), history=self.history)
         self.stop_training = False
         self._nonfinite_stop = None  # what stopped training, when a step was not finite
         data = self._train_plan().data(x, y, sw)
@@ -458,14 +466,9 @@ class TrainingMixin:
         y = _data.prepare_y(self, y, x.shape[0])
         sw = _data.prepare_sample_weight(sample_weight, x.shape[0])
         batch_size = min(batch_size, x.shape[0])
-        cbs = _user_callbacks(callbacks)
-        progress = ProgressLogger(verbose, mode="test") if verbose else None
-        if progress is not None:
-            cbs.append(progress)
-        params = {"verbose": verbose, "epochs": 1,
-                  "steps": len(_batch_bounds(x.shape[0], batch_size))}
-        logs = self._evaluate_arrays(x, y, sw, batch_size, _CallbackDispatch(cbs, self, params),
-                                     progress)
+        dispatch, _, progress = _callback_dispatch(self, callbacks, verbose, "test", 1,
+                                                   len(_batch_bounds(x.shape[0], batch_size)))
+        logs = self._evaluate_arrays(x, y, sw, batch_size, dispatch, progress)
         return self._format_result(logs, return_dict)
 
     # -------------------------------------------------------------- predict
@@ -521,13 +524,9 @@ class TrainingMixin:
         verbose = resolve_verbose(verbose)
         x = _data.prepare_x(self, x)
         n = x.shape[0]
-        cbs = _user_callbacks(callbacks)
-        progress = ProgressLogger(verbose, mode="predict") if verbose else None
-        if progress is not None:
-            cbs.append(progress)
         bounds = _batch_bounds(n, batch_size)
-        dispatch = _CallbackDispatch(cbs, self, {"verbose": verbose, "epochs": 1,
-                                                 "steps": len(bounds)})
+        dispatch, _, progress = _callback_dispatch(self, callbacks, verbose, "predict", 1,
+                                                   len(bounds))
         dispatch.on_predict_begin({})
         result = self._predict_arrays(x, max(min(batch_size, n), 1), dispatch=dispatch,
                                       progress=progress)

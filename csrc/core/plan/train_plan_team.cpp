@@ -78,6 +78,7 @@ Range share(index_t count, index_t unit, int t, int threads) {
 template <typename T>
 struct TrainPlan<T>::Team {
     index_t panel = 1;            // the GEMM's micro-panel width
+    bool whole_grads = false;     // regularizers or clipping: thread 0 first sees every gradient
     bool backward = false;        // this step goes on past the loss
     StepStatus status = StepStatus::applied;
     std::vector<char> finite;     // per thread: its updates stayed finite
@@ -131,6 +132,9 @@ void TrainPlan<T>::run_team(const DataSet<T>& data, const RunRequest& req, RunRe
     const index_t steps = static_cast<index_t>(start.size()) - 1;
     Team team;
     team.panel = gemm_panel_width<T>();
+    team.whole_grads = optimizer_.clipvalue > 0.0 || optimizer_.clipnorm > 0.0 || optimizer_.global_clipnorm > 0.0 ||
+                       std::any_of(trainable_.begin(), trainable_.end(),
+                                   [](const Param<T>* p) { return p->l1 != 0.0 || p->l2 != 0.0; });
     team.finite.assign(static_cast<std::size_t>(threads), 1);
     team.dx.assign(nodes_.size(), nullptr);
 #pragma omp parallel num_threads(threads)
@@ -284,10 +288,7 @@ StepStatus TrainPlan<T>::team_step(Team& team, const DataSet<T>& data, const Run
     // then each thread updates a contiguous share of every parameter.  (A
     // column share, as in the GEMMs, would keep each thread in half of its
     // L2's sets: a weight row is a multiple of 256 bytes.  Measured slower.)
-    const bool whole = optimizer_.clipvalue > 0.0 || optimizer_.clipnorm > 0.0 || optimizer_.global_clipnorm > 0.0 ||
-                       std::any_of(trainable_.begin(), trainable_.end(),
-                                   [](const Param<T>* p) { return p->l1 != 0.0 || p->l2 != 0.0; });
-    if (whole && phase.lead()) {
+    if (team.whole_grads && phase.lead()) {
         add_regularizer_grads(trainable_);
         clip_gradients(optimizer_, trainable_);
     }

@@ -117,6 +117,61 @@ def test_rmsprop_and_adagrad_closed_forms():
     np.testing.assert_allclose(p, [1.0 - 0.1 * 3.0 / math.sqrt(9.1 + 1e-7)], rtol=1e-15)
 
 
+def _tiny(dtype):
+    return np.finfo(dtype).tiny  # the smallest normal number
+
+
+def _is_denormal(a, dtype):
+    return (a != 0) & (np.abs(a) < _tiny(dtype))
+
+
+@pytest.mark.parametrize("case", ["adam", "sgd_momentum", "rmsprop"])
+def test_slots_decaying_below_the_normal_range_are_never_stored_denormal(dtype, case):
+    # A zero gradient decays the slots geometrically (Adam's m by beta1, the
+    # velocity by momentum, RMSprop's average by rho).  The updates run with
+    # denormals flushed to zero, as TensorFlow's CPU kernels do
+    # (csrc/core/flush_denormals.hpp): a slot never holds a denormal (whose
+    # arithmetic takes a microcode assist on every later step).  Where the
+    # exact result is 0.945 of the smallest normal it becomes 0, or stays at
+    # its old value when the flushed term is the decrement (Adam's
+    # m += (g - m)(1 - b1) without a fused multiply-add); values well in the
+    # normal range are exact to rounding.
+    fn, slot_names, kw = CASES[case]
+    tiny = _tiny(dtype)
+    start = np.array([tiny * 1000, tiny * 1.05, 1.0], dtype)
+    p = np.array([1.0, 1.0, 1.0], dtype)
+    slots = {name: start.copy() for name in slot_names}
+    if case == "rmsprop":
+        kw = dict(kw, rho=0.9)
+    if fn == "adam_update":
+        kw = dict(kw, step=1)
+    getattr(ops, fn)(p, np.zeros(3, dtype), **slots, **kw)
+    first = slots[slot_names[0]]
+    np.testing.assert_allclose(first[[0, 2]], 0.9 * start[[0, 2]].astype(np.float64), rtol=1e-6)
+    assert first[1] in (0.0, start[1])
+    for arr in (p, *slots.values()):
+        assert not _is_denormal(arr, dtype).any()
+    assert np.all(np.isfinite(p))
+
+
+def test_a_denormal_gradient_counts_as_zero(dtype):
+    # Exactly 2 tiny - tiny / 4 would be normal; the flushed gradient leaves p.
+    tiny = _tiny(dtype)
+    p = np.array([2 * tiny, -2.0], dtype)
+    ops.sgd_update(p, np.array([tiny / 4, 0.0], dtype), 1.0)
+    np.testing.assert_array_equal(p, np.array([2 * tiny, -2.0], dtype))
+
+
+def test_the_threads_float_mode_is_restored_after_an_update(dtype):
+    # The flush is scoped to the update: NumPy's arithmetic afterwards (on
+    # this thread) still produces denormals.
+    ops.adam_update(np.ones(64, dtype), np.ones(64, dtype), np.zeros(64, dtype),
+                    np.zeros(64, dtype), 0.01, 1)
+    tiny = np.array([_tiny(dtype)], dtype)
+    assert (tiny / 4)[0] > 0.0
+    assert (tiny / 4)[0] == _tiny(dtype) / 4
+
+
 def test_grad_may_be_any_layout(rng, dtype, tol, relayout, layout):
     p = rng.standard_normal((9, 4)).astype(dtype)
     g = rng.standard_normal((9, 4)).astype(dtype)

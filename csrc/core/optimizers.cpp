@@ -4,6 +4,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "flush_denormals.hpp"
 #include "parallel.hpp"
 #include "vecmath/vecmath.hpp"
 
@@ -143,6 +144,7 @@ SpanUpdate<T> adagrad_rule(double lr, double eps) {
 
 template <typename T>
 bool SpanUpdate<T>::apply(T* p, const T* g, T* s0, T* s1, index_t n) const {
+    const FlushDenormals flush;  // decayed slots would otherwise go denormal (see flush_denormals.hpp)
     switch (kind) {
         case UpdateKind::sgd: return sgd_span(p, g, momentum ? s0 : nullptr, n, lr, c1, nesterov);
         case UpdateKind::rmsprop:

@@ -1,7 +1,9 @@
 // In-place optimizer updates, one pass over each parameter, with Keras'
 // formulas (see python/bprop/reference/_optimizers.py for the exact
 // equations).  Each returns whether everything it wrote (the parameter and
-// its slots) is finite, checked in the same pass.
+// its slots) is finite, checked in the same pass.  They run with denormals
+// flushed to zero, as TensorFlow's CPU kernels do (flush_denormals.hpp): a
+// slot or parameter that would fall below the smallest normal becomes 0.
 #pragma once
 
 #include "common.hpp"

@@ -114,6 +114,26 @@ def test_the_team_step_gives_the_one_thread_bits(case, threads, team_counter):
     _assert_same(alone, team)
 
 
+def test_a_call_split_between_one_thread_and_the_team(threads, team_counter):
+    # The pacer (csrc/core/plan/mode_pacer.hpp) runs a whole first call on
+    # the team, then opens the next with a probe of 32 one-thread steps and
+    # the rest on the team: the bits are those of one thread throughout.
+    x, y = _data(n=64 * 64)  # 64 steps of batch 64 an epoch, one call each
+    runs = []
+    for count in (1, 2):
+        threads(count)
+        bprop.utils.set_random_seed(7)
+        model = bprop.Sequential([layers.Dense(96, activation="relu", input_shape=(64,)),
+                                  layers.Dense(48, activation="relu"),
+                                  layers.Dense(10, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(x, y, batch_size=64, epochs=3, verbose=0).history
+        runs.append((model, history))
+    team = team_counter()
+    assert 64 + 32 <= team <= 64 + 32 + 64 < 3 * 64  # some steps of each mode
+    _assert_same(runs[0], runs[1])
+
+
 @pytest.mark.parametrize("count", [3, 4])
 def test_more_threads_than_panels_or_cores(count, threads, team_counter):
     threads(1)

@@ -3,10 +3,13 @@
 // decides, and speed is not a constant on a shared machine: while another
 // tenant loads the second core, a small team step (a dozen barriers in
 // 150 us) runs at half speed and loses to one thread, while at other times
-// it wins by a quarter.  Every 4th call runs the mode not in use, so the
-// choice follows the machine.
+// it wins by a quarter.  Every other call starts with a probe: its first
+// kProbeSteps steps run in the mode not in use, so the choice follows the
+// machine.  (Probing whole calls, every 4th, ran a quarter of all steps in
+// the slower mode: a call of fit is several hundred steps.)
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 
 #include "../common.hpp"
@@ -15,14 +18,29 @@ namespace bprop::plan {
 
 class ModePacer {
 public:
-    // Whether the next call, of `steps` steps, should run the team step.
-    bool use_team(index_t steps) {
-        const bool team_faster = cost_[1] <= cost_[0];
-        if (steps < kMinSteps) return team_faster;  // too short to time (or to try)
+    // How one call of `steps` steps runs: steps [0, probe_steps) in the
+    // probed mode, the rest in the chosen one.
+    struct Schedule {
+        bool probe_team = false;
+        index_t probe_steps = 0;
+        bool team = false;
+    };
+
+    Schedule schedule(index_t steps) {
+        Schedule s;
+        s.team = cost_[1] <= cost_[0];
+        if (steps < kMinSteps) return s;  // too short to time (or to try)
         ++calls_;
-        if (cost_[1] == 0.0) return true;   // measure the team first,
-        if (cost_[0] == 0.0) return false;  // then one thread once
-        return calls_ % kProbeEvery == 0 ? !team_faster : team_faster;
+        if (cost_[1] == 0.0) {  // measure the team first,
+            s.team = true;
+            return s;
+        }
+        if (cost_[0] == 0.0) s.team = true;  // then one thread, in a probe; the team meanwhile
+        if (cost_[0] == 0.0 || calls_ % kProbeEvery == 0) {  // and the other mode now and then
+            s.probe_team = !s.team;
+            s.probe_steps = std::min(steps, kProbeSteps);
+        }
+        return s;
     }
 
     void record(bool team, index_t steps, double seconds) {
@@ -37,8 +55,9 @@ public:
     }
 
 private:
-    static constexpr unsigned kProbeEvery = 4;
+    static constexpr unsigned kProbeEvery = 2;
     static constexpr index_t kMinSteps = 16;
+    static constexpr index_t kProbeSteps = 32;
     double cost_[2] = {0.0, 0.0};  // seconds per step, smoothed: one thread, team (0: not measured)
     unsigned calls_ = 0;
 };

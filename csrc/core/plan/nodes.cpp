@@ -97,14 +97,20 @@ void DenseNode<T>::backward_dz(const T* dy, index_t n) {
 }
 
 template <typename T>
-void DenseNode<T>::backward_columns(const T* dy, index_t n, index_t c0, index_t c1) {
-    if (c1 <= c0) return;
+void DenseNode<T>::backward_kernel_rows(const T* dy, index_t n, index_t r0, index_t r1) {
+    if (r1 <= r0 || !kernel_->trainable) return;
     const index_t rows = n * this->in.rows_per_sample, k = this->in.cols, m = this->out.cols;
-    const T* d = dz(dy);
-    if (kernel_->trainable)  // dW[:, c0:c1] = x^T dz[:, c0:c1]
-        gemm<T>(k, c1 - c0, rows, T(1), MatrixRef<const T>{x_, 1, k}, MatrixRef<const T>{d + c0, m, 1}, T(0),
-                MatrixRef<T>{kernel_->grad + c0, m, 1});
-    if (bias_ != nullptr && bias_->trainable) bias_grad_columns(d, bias_->grad, rows, m, c0, c1);
+    // dW[r0:r1, :] = x[:, r0:r1]^T dz: each element the same sum, in the
+    // same order, as in the whole product.
+    gemm<T>(r1 - r0, m, rows, T(1), MatrixRef<const T>{x_ + r0, 1, k}, MatrixRef<const T>{dz(dy), m, 1}, T(0),
+            MatrixRef<T>{kernel_->grad + r0 * m, m, 1});
+}
+
+template <typename T>
+void DenseNode<T>::backward_bias_columns(const T* dy, index_t n, index_t c0, index_t c1) {
+    if (c1 <= c0 || bias_ == nullptr || !bias_->trainable) return;
+    const index_t rows = n * this->in.rows_per_sample, m = this->out.cols;
+    bias_grad_columns(dz(dy), bias_->grad, rows, m, c0, c1);
 }
 
 template <typename T>

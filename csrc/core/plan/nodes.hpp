@@ -28,7 +28,9 @@ public:
     //   forward:  forward_columns (each) -> forward_rows_pass (thread 0, when
     //             forward_has_rows_pass: softmax or an activation taken from z)
     //   backward: backward_dz (thread 0, when the activation is not linear) ->
-    //             backward_columns (each: dW, db) and backward_dx_rows (each)
+    //             backward_kernel_rows (each: rows [r0, r1) of dW, the rows
+    //             it updates), backward_bias_columns (each: db[c0:c1]) and
+    //             backward_dx_rows (each)
     index_t units() const { return this->out.cols; }
     Param<T>* kernel() const { return kernel_; }
     Param<T>* bias() const { return bias_; }
@@ -38,7 +40,8 @@ public:
     const T* output() const { return y_.data(); }
     bool has_dz() const { return act_ != Act::linear; }
     void backward_dz(const T* dy, index_t n);
-    void backward_columns(const T* dy, index_t n, index_t c0, index_t c1);
+    void backward_kernel_rows(const T* dy, index_t n, index_t r0, index_t r1);
+    void backward_bias_columns(const T* dy, index_t n, index_t c0, index_t c1);
     void backward_dx_rows(const T* dy, index_t n, index_t r0, index_t r1);
     const T* dx() const { return dx_.data(); }
 

@@ -217,14 +217,7 @@ void TrainPlan<T>::run(const DataSet<T>& data, const RunRequest& req, RunResult&
     if (keep) snapshot();
     const int team = parallel || sliced ? 1 : team_size(widest);
     ModePacer& pacer = pacer_[train ? 0 : 1];
-    const bool use_team = team > 1 && pacer.use_team(steps);
-    const double t0 = team > 1 ? ModePacer::now() : 0.0;
-    if (use_team) {
-        run_team(data, req, result, start, team);
-        pacer.record(true, result.done, ModePacer::now() - t0);
-        team_steps_ += result.done;
-        return;
-    }
+    const ModePacer::Schedule plan = team > 1 ? pacer.schedule(steps) : ModePacer::Schedule{};
 
     // One step: s indexes the batch, `record` whether its results are kept
     // (not when replaying after an undone update).  Returns its status.
@@ -264,18 +257,31 @@ void TrainPlan<T>::run(const DataSet<T>& data, const RunRequest& req, RunResult&
                                                                    : StepStatus::update_not_finite;
     };
 
-    try {
-        for (index_t s = 0; s < steps; ++s) {
-            const StepStatus status = step(s, true);
-            result.status[s] = static_cast<std::int8_t>(status);
-            if (status == StepStatus::update_not_finite) {
-                restore();
-                for (index_t r = 0; r < s; ++r) step(r, false);
+    // Steps [s_begin, s_end) in one mode; whether they all applied.
+    auto run_steps = [&](bool in_team, index_t s_begin, index_t s_end) {
+        if (s_end <= s_begin) return true;
+        const double t0 = team > 1 ? ModePacer::now() : 0.0;
+        if (in_team) {
+            run_team(data, req, result, start, team, s_begin, s_end);
+            team_steps_ += result.done - s_begin;
+        } else {
+            for (index_t s = s_begin; s < s_end; ++s) {
+                const StepStatus status = step(s, true);
+                result.status[s] = static_cast<std::int8_t>(status);
+                if (status == StepStatus::update_not_finite) {
+                    restore();
+                    for (index_t r = 0; r < s; ++r) step(r, false);
+                }
+                if (status != StepStatus::applied) break;
+                result.done = s + 1;
             }
-            if (status != StepStatus::applied) break;
-            result.done = s + 1;
         }
-        if (team > 1) pacer.record(false, result.done, ModePacer::now() - t0);
+        if (team > 1) pacer.record(in_team, result.done - s_begin, ModePacer::now() - t0);
+        return result.done == s_end;
+    };
+
+    try {
+        if (run_steps(plan.probe_team, 0, plan.probe_steps)) run_steps(plan.team, plan.probe_steps, steps);
     } catch (...) {
         // A node that calls out (a Python layer) raised: leave the state as it
         // was before the call, so that the caller's step count stays true.

@@ -132,8 +132,10 @@ private:
     // The team's step (train_plan_team.cpp).
     struct Team;
     int team_size(index_t widest) const;
+    // Steps [s_begin, s_end) of the call (an undone step replays the call's
+    // earlier steps from its start, whichever mode ran them).
     void run_team(const DataSet<T>& data, const RunRequest& req, RunResult& result,
-                  const std::vector<index_t>& start, int threads);
+                  const std::vector<index_t>& start, int threads, index_t s_begin, index_t s_end);
     StepStatus team_step(Team& team, const DataSet<T>& data, const RunRequest& req, RunResult& result,
                    const std::vector<index_t>& start, index_t s, bool record);
     void gather_x(const DataSet<T>& data, const std::int64_t* rows, index_t r0, index_t r1);

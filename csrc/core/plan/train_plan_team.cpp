@@ -19,6 +19,7 @@
 // thread count.
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <vector>
 
 #ifdef _OPENMP
@@ -83,6 +84,10 @@ struct TrainPlan<T>::Team {
     StepStatus status = StepStatus::applied;
     std::vector<char> finite;     // per thread: its updates stayed finite
     std::vector<const T*> dx;     // per node: the input gradient thread 0 computed
+    // Per trainable parameter, the unit its update is shared out in: a cache
+    // line, or for a Dense kernel whole rows that start on one.
+    std::vector<index_t> unit;
+    std::vector<index_t> kernel_at;  // per node: its Dense kernel's index in trainable_, or -1
 };
 
 namespace {
@@ -128,8 +133,7 @@ int TrainPlan<T>::team_size(index_t widest) const {
 
 template <typename T>
 void TrainPlan<T>::run_team(const DataSet<T>& data, const RunRequest& req, RunResult& result,
-                            const std::vector<index_t>& start, int threads) {
-    const index_t steps = static_cast<index_t>(start.size()) - 1;
+                            const std::vector<index_t>& start, int threads, index_t s_begin, index_t s_end) {
     Team team;
     team.panel = gemm_panel_width<T>();
     team.whole_grads = optimizer_.clipvalue > 0.0 || optimizer_.clipnorm > 0.0 || optimizer_.global_clipnorm > 0.0 ||
@@ -137,10 +141,22 @@ void TrainPlan<T>::run_team(const DataSet<T>& data, const RunRequest& req, RunRe
                                    [](const Param<T>* p) { return p->l1 != 0.0 || p->l2 != 0.0; });
     team.finite.assign(static_cast<std::size_t>(threads), 1);
     team.dx.assign(nodes_.size(), nullptr);
+    const index_t line = static_cast<index_t>(64 / sizeof(T));
+    team.unit.assign(trainable_.size(), line);
+    team.kernel_at.assign(nodes_.size(), -1);
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        const DenseNode<T>* d = dense_[i];
+        if (d == nullptr) continue;
+        const auto it = std::find(trainable_.begin(), trainable_.end(), d->kernel());
+        if (it == trainable_.end()) continue;
+        const index_t at = static_cast<index_t>(it - trainable_.begin());
+        team.unit[static_cast<std::size_t>(at)] = std::lcm(line, d->units());
+        team.kernel_at[i] = at;
+    }
 #pragma omp parallel num_threads(threads)
     {
         const bool lead = team_thread() == 0;
-        for (index_t s = 0; s < steps; ++s) {
+        for (index_t s = s_begin; s < s_end; ++s) {
             const StepStatus status = team_step(team, data, req, result, start, s, true);
             if (lead) {
                 result.status[s] = static_cast<std::int8_t>(status);
@@ -262,8 +278,15 @@ StepStatus TrainPlan<T>::team_step(Team& team, const DataSet<T>& data, const Run
         if (d != nullptr && shared(d)) {
             if (d->has_dz() && phase.lead()) d->backward_dz(dy, n);
             if (!all_phase_bwd(dy, dy_from)) return team.status;
+            // dW by rows: each thread's are the rows it updates, so they stay
+            // in its cache (see the update below); db by columns.
+            const index_t kp = team.kernel_at[at];
+            if (kp >= 0) {
+                const Range w = share(d->kernel()->size, team.unit[static_cast<std::size_t>(kp)], tid, threads);
+                d->backward_kernel_rows(dy, n, w.begin / d->units(), w.end / d->units());
+            }
             const Range cols = share(d->units(), team.panel, tid, threads);
-            d->backward_columns(dy, n, cols.begin, cols.end);
+            d->backward_bias_columns(dy, n, cols.begin, cols.end);
             if (need_dx) {
                 const Range r = share(n * d->in.rows_per_sample, 1, tid, threads);
                 d->backward_dx_rows(dy, n, r.begin, r.end);
@@ -272,7 +295,8 @@ StepStatus TrainPlan<T>::team_step(Team& team, const DataSet<T>& data, const Run
         } else if (phase.lead()) {
             if (d != nullptr) {
                 d->backward_dz(dy, n);
-                d->backward_columns(dy, n, 0, d->units());
+                d->backward_kernel_rows(dy, n, 0, d->in.cols);
+                d->backward_bias_columns(dy, n, 0, d->units());
                 if (need_dx) d->backward_dx_rows(dy, n, 0, n * d->in.rows_per_sample);
                 dy = need_dx ? d->dx() : nullptr;
             } else {
@@ -285,9 +309,10 @@ StepStatus TrainPlan<T>::team_step(Team& team, const DataSet<T>& data, const Run
     }
 
     // The update: regularizers and clipping need whole gradients (thread 0);
-    // then each thread updates a contiguous share of every parameter.  (A
-    // column share, as in the GEMMs, would keep each thread in half of its
-    // L2's sets: a weight row is a multiple of 256 bytes.  Measured slower.)
+    // then each thread updates a contiguous share of every parameter, the
+    // rows of dW it computed for a Dense kernel.  (A column share, as in
+    // the forward, would keep each thread in half of its L2's sets: a weight
+    // row is a multiple of 256 bytes.  Measured slower.)
     if (team.whole_grads && phase.lead()) {
         add_regularizer_grads(trainable_);
         clip_gradients(optimizer_, trainable_);
@@ -295,10 +320,10 @@ StepStatus TrainPlan<T>::team_step(Team& team, const DataSet<T>& data, const Run
     if (!all_phase_bwd(dy, dy_from)) return team.status;
     const SpanUpdate<T> rule =
         update_rule<T>(optimizer_, req.lrs[s], static_cast<double>(req.iterations + s + 1));
-    const index_t line = static_cast<index_t>(64 / sizeof(T));  // cache-line aligned shares
     bool finite = true;
-    for (Param<T>* p : trainable_) {
-        const Range part = share(p->size, line, tid, threads);
+    for (std::size_t j = 0; j < trainable_.size(); ++j) {
+        Param<T>* p = trainable_[j];
+        const Range part = share(p->size, team.unit[j], tid, threads);
         if (part.end > part.begin)
             finite = apply_rule(rule, optimizer_, *p, part.begin, part.end - part.begin) && finite;
     }
@@ -312,7 +337,7 @@ StepStatus TrainPlan<T>::team_step(Team& team, const DataSet<T>& data, const Run
 #define BPROP_INSTANTIATE(T)                                                                                \
     template int TrainPlan<T>::team_size(index_t) const;                                                    \
     template void TrainPlan<T>::run_team(const DataSet<T>&, const RunRequest&, RunResult&,                  \
-                                         const std::vector<index_t>&, int);                                 \
+                                         const std::vector<index_t>&, int, index_t, index_t);               \
     template StepStatus TrainPlan<T>::team_step(Team&, const DataSet<T>&, const RunRequest&, RunResult&,    \
                                                 const std::vector<index_t>&, index_t, bool);
 BPROP_INSTANTIATE(float)

@@ -12,6 +12,10 @@
   and restores the previous one.
 * ``both_thread_counts``: ``run(fn, counts=(1, 2, 4))`` calls ``fn()`` once
   per thread count and returns the results; the previous count is restored.
+* ``layer_gradcheck``: ``check(layer, x, weights=())`` is ``gradcheck`` of a
+  layer's ``backward`` (the input gradient, and with ``weights`` the
+  gradients of the weights it sets) against central differences of its
+  ``forward``.
 """
 from __future__ import annotations
 
@@ -129,6 +133,33 @@ def both_thread_counts():
 
     yield run
     bprop.set_num_threads(previous)
+
+
+def check_layer_gradients(layer, x, weights=()):
+    """True when ``layer.backward`` matches central differences of ``layer.forward``
+    at ``x`` (and at ``weights``, installed with ``set_weights``, when given)."""
+    from bprop.testing import gradcheck
+
+    weights = list(weights)
+
+    def f(x, *ws):
+        if weights:
+            layer.set_weights(list(ws))
+        return layer.forward(x).copy()
+
+    def analytic(dy, x, *ws):
+        if weights:
+            layer.set_weights(list(ws))
+        layer.forward(x)
+        dx = layer.backward(dy)
+        return [dx] + [grad.copy() for grad in layer.grads] if weights else dx
+
+    return gradcheck(f, [x] + weights, analytic, rtol=1e-6, atol=1e-9)
+
+
+@pytest.fixture(name="layer_gradcheck")
+def layer_gradcheck_fixture():
+    return check_layer_gradients
 
 
 @pytest.fixture(params=["generic", "avx2", "avx512"])

@@ -12,7 +12,7 @@ import pytest
 
 import bprop
 from bprop import layers
-from bprop.testing import gradcheck, variable_gradients
+from bprop.testing import variable_gradients
 
 X = np.array([[-7.0, -3.0, -1.0, -0.2, 0.3, 0.9, 2.5, 4.0, 8.0]])
 
@@ -51,21 +51,14 @@ def test_values_match_keras_formulas(case):
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_gradients_are_central_differences(case):
+def test_gradients_are_central_differences(case, layer_gradcheck):
     make, _ = CASES[case]
     layer = make()
     layer._set_dtype("float64")
     # away from the kinks (0, the threshold 0.5, the max values 5 and 6)
     x = np.array([[-6.3, -2.2, -0.7, 0.21, 0.8, 1.7, 3.9, 5.6, 7.4]])
 
-    def f(x):
-        return layer.forward(x).copy()
-
-    def analytic(dy, x):
-        layer.forward(x)
-        return layer.backward(dy)
-
-    assert gradcheck(f, [x], analytic, rtol=1e-6, atol=1e-9)
+    assert layer_gradcheck(layer, x)
 
 
 def test_relu_keras_examples_and_core_kernels():
@@ -83,7 +76,7 @@ def test_relu_keras_examples_and_core_kernels():
     assert isinstance(layers.ReLU(max_value=6.0)._plan_node((5,), set()), ThresholdedReluNode)
 
 
-def test_prelu_alpha_per_position_shared_axes_and_gradients():
+def test_prelu_alpha_per_position_shared_axes_and_gradients(layer_gradcheck):
     layer = layers.PReLU(shared_axes=[1, 2], alpha_initializer="random_uniform", dtype="float64")
     layer.build((3, 4, 2))
     assert layer.alpha.shape == (1, 1, 2) and layer.weights[0].name.endswith("alpha")
@@ -92,24 +85,14 @@ def test_prelu_alpha_per_position_shared_axes_and_gradients():
     alpha = rng.uniform(0.1, 0.5, size=(1, 1, 2))
     layer.set_weights([alpha])
     np.testing.assert_allclose(np.asarray(layer(x)), np.where(x > 0, x, alpha * x), rtol=1e-15)
-
-    def f(x, a):
-        layer.set_weights([a])
-        return layer.forward(x).copy()
-
-    def analytic(dy, x, a):
-        layer.set_weights([a])
-        layer.forward(x)
-        return [layer.backward(dy), layer.grads[0].copy()]
-
-    assert gradcheck(f, [x, alpha], analytic, rtol=1e-6, atol=1e-9)
+    assert layer_gradcheck(layer, x, [alpha])
     default = layers.PReLU()
     default.build((6,))
     np.testing.assert_array_equal(default.alpha.numpy(), np.zeros(6))  # Keras: "Zeros"
 
 
 @pytest.mark.parametrize("axis", [1, [1, 2], -2])
-def test_softmax_over_other_axes_values_and_gradients(axis):
+def test_softmax_over_other_axes_values_and_gradients(axis, layer_gradcheck):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(2, 3, 4))
     layer = layers.Softmax(axis=axis, dtype="float64")
@@ -118,14 +101,7 @@ def test_softmax_over_other_axes_values_and_gradients(axis):
     np.testing.assert_allclose(np.asarray(layer(x)), e / e.sum(axis=axes, keepdims=True),
                                rtol=1e-13)
 
-    def f(x):
-        return layer.forward(x).copy()
-
-    def analytic(dy, x):
-        layer.forward(x)
-        return layer.backward(dy)
-
-    assert gradcheck(f, [x], analytic, rtol=1e-6, atol=1e-9)
+    assert layer_gradcheck(layer, x)
 
 
 CONFIGS = [

@@ -27,20 +27,14 @@ public:
     };
 
     Schedule schedule(index_t steps) {
-        Schedule s;
-        s.team = cost_[1] <= cost_[0];
-        if (steps < kMinSteps) return s;  // too short to time (or to try)
+        const bool team_faster = cost_[1] <= cost_[0];
+        if (steps < kMinSteps) return {false, 0, team_faster};  // too short to time (or to try)
         ++calls_;
-        if (cost_[1] == 0.0) {  // measure the team first,
-            s.team = true;
-            return s;
-        }
-        if (cost_[0] == 0.0) s.team = true;  // then one thread, in a probe; the team meanwhile
-        if (cost_[0] == 0.0 || calls_ % kProbeEvery == 0) {  // and the other mode now and then
-            s.probe_team = !s.team;
-            s.probe_steps = std::min(steps, kProbeSteps);
-        }
-        return s;
+        const index_t probe = std::min(steps, kProbeSteps);
+        if (cost_[1] == 0.0) return {false, 0, true};         // the team first, a whole call;
+        if (cost_[0] == 0.0) return {false, probe, true};     // then one thread, in a probe;
+        if (calls_ % kProbeEvery == 0) return {!team_faster, probe, team_faster};  // then now and then
+        return {false, 0, team_faster};
     }
 
     void record(bool team, index_t steps, double seconds) {

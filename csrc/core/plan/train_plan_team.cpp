@@ -72,6 +72,17 @@ Range share(index_t count, index_t unit, int t, int threads) {
     return {std::min(count, u0 * unit), std::min(count, u1 * unit)};
 }
 
+// Update shares start on cache lines (no line written by two threads).
+template <typename T>
+constexpr index_t kLine = static_cast<index_t>(64 / sizeof(T));
+
+// A Dense kernel is shared out in whole rows that start on a cache line:
+// the rows of dW a thread computes are the rows it updates.
+template <typename T>
+index_t kernel_unit(index_t units) {
+    return std::lcm(kLine<T>, units);
+}
+
 }  // namespace
 
 // What the team's threads share besides the plan: decisions made by thread
@@ -84,10 +95,7 @@ struct TrainPlan<T>::Team {
     StepStatus status = StepStatus::applied;
     std::vector<char> finite;     // per thread: its updates stayed finite
     std::vector<const T*> dx;     // per node: the input gradient thread 0 computed
-    // Per trainable parameter, the unit its update is shared out in: a cache
-    // line, or for a Dense kernel whole rows that start on one.
-    std::vector<index_t> unit;
-    std::vector<index_t> kernel_at;  // per node: its Dense kernel's index in trainable_, or -1
+    std::vector<index_t> unit;    // per trainable parameter: the unit its update is shared out in
 };
 
 namespace {
@@ -141,17 +149,12 @@ void TrainPlan<T>::run_team(const DataSet<T>& data, const RunRequest& req, RunRe
                                    [](const Param<T>* p) { return p->l1 != 0.0 || p->l2 != 0.0; });
     team.finite.assign(static_cast<std::size_t>(threads), 1);
     team.dx.assign(nodes_.size(), nullptr);
-    const index_t line = static_cast<index_t>(64 / sizeof(T));
-    team.unit.assign(trainable_.size(), line);
-    team.kernel_at.assign(nodes_.size(), -1);
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
-        const DenseNode<T>* d = dense_[i];
+    team.unit.assign(trainable_.size(), kLine<T>);
+    for (const DenseNode<T>* d : dense_) {
         if (d == nullptr) continue;
         const auto it = std::find(trainable_.begin(), trainable_.end(), d->kernel());
-        if (it == trainable_.end()) continue;
-        const index_t at = static_cast<index_t>(it - trainable_.begin());
-        team.unit[static_cast<std::size_t>(at)] = std::lcm(line, d->units());
-        team.kernel_at[i] = at;
+        if (it != trainable_.end())
+            team.unit[static_cast<std::size_t>(it - trainable_.begin())] = kernel_unit<T>(d->units());
     }
 #pragma omp parallel num_threads(threads)
     {
@@ -280,9 +283,8 @@ StepStatus TrainPlan<T>::team_step(Team& team, const DataSet<T>& data, const Run
             if (!all_phase_bwd(dy, dy_from)) return team.status;
             // dW by rows: each thread's are the rows it updates, so they stay
             // in its cache (see the update below); db by columns.
-            const index_t kp = team.kernel_at[at];
-            if (kp >= 0) {
-                const Range w = share(d->kernel()->size, team.unit[static_cast<std::size_t>(kp)], tid, threads);
+            if (d->kernel()->trainable) {
+                const Range w = share(d->kernel()->size, kernel_unit<T>(d->units()), tid, threads);
                 d->backward_kernel_rows(dy, n, w.begin / d->units(), w.end / d->units());
             }
             const Range cols = share(d->units(), team.panel, tid, threads);

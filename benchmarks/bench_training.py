@@ -8,8 +8,12 @@ cross-entropy through ``model.fit`` (the path a user takes):
 
 The same model (same seed, hence the same initial weights and the same
 shuffles) runs with ``backend="core"`` (bprop's C++ kernels) and
-``backend="numpy"`` (``bprop.reference``), and as a plain PyTorch loop when
-PyTorch is installed.  Data: Fashion-MNIST from the local copy found by
+``backend="numpy"`` (``bprop.reference``), and beside it the hand-written
+NumPy MLP (``numpy_mlp.py``), a plain PyTorch loop when PyTorch is installed,
+scikit-learn's MLPClassifier when it is, and Keras itself when an
+interpreter with Keras is found (``keras_mlp.py``, in a process of its own:
+this one's, or the one ``--keras-python`` / ``BPROP_BENCH_KERAS_PYTHON``
+names, which may be another virtual environment).  Data: Fashion-MNIST from the local copy found by
 ``bprop.datasets.fashion_mnist.load_data(download=False)`` (Debian's
 ``dataset-fashion-mnist``), else synthetic data of the same shape (60,000 x
 784 in [0, 1), labels from a random linear teacher); every row says which.
@@ -25,6 +29,12 @@ most 1.3 s per epoch.
 """
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
@@ -204,6 +214,53 @@ class _SklearnTrainer:
         return float(np.mean(self.model.predict(x) == y))
 
 
+KERAS_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_mlp.py")
+
+
+def keras_python(explicit=None):
+    """The interpreter that runs Keras' rows: ``explicit``, else the environment
+    variable ``BPROP_BENCH_KERAS_PYTHON``, else this one when it can import
+    keras (or tensorflow); None when there is none."""
+    chosen = explicit or os.environ.get("BPROP_BENCH_KERAS_PYTHON")
+    if chosen:
+        return chosen
+    if importlib.util.find_spec("keras") or importlib.util.find_spec("tensorflow"):
+        return sys.executable
+    return None
+
+
+class KerasFailed(RuntimeError):
+    """Keras' process did not give a result (not installed there, or it failed)."""
+
+
+class KerasRunner:
+    """Times the spec's MLP in Keras (``keras_mlp.py``) under ``python``, one
+    fresh process per row, on the data written once to a temporary folder."""
+
+    def __init__(self, python, data):
+        self.python = python
+        self._dir = tempfile.TemporaryDirectory(prefix="bprop-bench-keras-")
+        (x, y), (x_test, y_test), _ = data
+        for name, arr in (("x_train", x), ("y_train", y), ("x_test", x_test),
+                          ("y_test", y_test)):
+            np.save(os.path.join(self._dir.name, name + ".npy"), arr)
+
+    def run(self, spec, threads, timed_samples, warm_samples, repeats, seed):
+        job = {"hidden": list(spec.hidden), "batch_size": spec.batch_size, "threads": threads,
+               "timed_samples": timed_samples, "warm_samples": warm_samples,
+               "repeats": repeats, "seed": seed}
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), TF_CPP_MIN_LOG_LEVEL="2")
+        out = subprocess.run([self.python, KERAS_SCRIPT, self._dir.name, json.dumps(job)],
+                             capture_output=True, text=True, timeout=3600, env=env)
+        if out.returncode != 0:
+            raise KerasFailed(f"{self.python} {KERAS_SCRIPT} exited with {out.returncode}: "
+                               + out.stderr.strip()[-1500:])
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def close(self):
+        self._dir.cleanup()
+
+
 def sklearn_available():
     try:
         import sklearn.neural_network  # noqa: F401
@@ -213,14 +270,15 @@ def sklearn_available():
 
 
 def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BACKENDS,
-                torch=None, seed=0, clock=None) -> Dict:
+                torch=None, seed=0, clock=None, keras: Optional[KerasRunner] = None) -> Dict:
     """Seconds per epoch of ``spec`` for each implementation at ``threads`` threads.
 
     ``data`` is ``((x_train, y_train), (x_test, y_test), source)``.  Each
     implementation first trains on a few batches (untimed warm-up: building
     layers, allocating buffers), then ``repeats`` times on the first
     ``fraction`` of the training set; the median time is scaled by
-    ``1 / fraction``.
+    ``1 / fraction``.  ``keras`` (a :class:`KerasRunner`) adds Keras' row,
+    timed the same way in its own process after the others.
     """
     import time
 
@@ -282,6 +340,18 @@ def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BAC
             results[impl] = {"median_s": median, "epoch_s": median * scale,
                              "samples": [t * scale for t in times[impl]],
                              "test_accuracy": trainer.accuracy(x_test, y_test)}
+    keras_error = None
+    try:
+        out = keras.run(spec, threads, n, n_warm, repeats, seed) if keras is not None else None
+    except (KerasFailed, subprocess.TimeoutExpired) as exc:
+        out, keras_error = None, str(exc)
+    if out is not None:
+        median = float(np.median(out["seconds"]))
+        results["keras"] = {"median_s": median, "epoch_s": median * scale,
+                            "samples": [t * scale for t in out["seconds"]],
+                            "test_accuracy": out["test_accuracy"],
+                            "version": "Keras %s / %s %s" % (out["keras_version"], out["backend"],
+                                                             out["backend_version"] or "")}
 
     row = {
         "bench": "training", "model": spec.label, "batch_size": spec.batch_size,
@@ -289,6 +359,7 @@ def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BAC
         "timed_samples": n, "fraction": n / len(x_train), "extrapolated": n < len(x_train),
         "repeats": repeats, "results": results,
         "target_epoch_s": spec.target_s, "target_speedup": spec.target_speedup,
+        "keras_error": keras_error,
     }
     core, numpy_ = results.get("core"), results.get("numpy")
     row["speedup"] = (numpy_["epoch_s"] / core["epoch_s"]) if core and numpy_ else None
@@ -300,6 +371,8 @@ def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BAC
         row["numpy_mlp_ratio"] = results["numpy_mlp"]["epoch_s"] / core["epoch_s"]
     if core and "sklearn" in results:
         row["sklearn_ratio"] = results["sklearn"]["epoch_s"] / core["epoch_s"]
+    if core and "keras" in results:
+        row["keras_ratio"] = results["keras"]["epoch_s"] / core["epoch_s"]
     met = []
     if core and spec.target_s is not None:
         met.append(core["epoch_s"] <= spec.target_s)
@@ -313,21 +386,34 @@ def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BAC
 
 
 def run(models: Sequence[MLPSpec] = MODELS, threads: Sequence[int] = (1, 2), fraction=1.0,
-        repeats=1, use_torch=True, synthetic=False, data=None, log=None) -> List[Dict]:
-    """Every model x thread count; one row each (core, numpy and torch side by side)."""
+        repeats=1, use_torch=True, synthetic=False, data=None, log=None, use_keras=True,
+        keras_interpreter=None) -> List[Dict]:
+    """Every model x thread count; one row each (core, numpy, the NumPy MLP, and
+    torch, sklearn and Keras where found, side by side)."""
     torch = import_torch() if use_torch else None
     if data is None:
         data = load_data(synthetic=synthetic)
     impls = BACKENDS + ("numpy_mlp",) + (("torch",) if torch is not None else ()) + (
         ("sklearn",) if sklearn_available() else ())
+    python = keras_python(keras_interpreter) if use_keras else None
+    keras = KerasRunner(python, data) if python else None
     rows = []
-    for spec in models:
-        for n_threads in threads:
-            row = bench_model(spec, data, n_threads, fraction=fraction, repeats=repeats,
-                              impls=impls, torch=torch)
-            rows.append(row)
-            if log is not None:
-                r = row["results"]
-                log(f"training {spec.label} b={spec.batch_size} t={n_threads}: "
-                    + ", ".join(f"{k} {v['epoch_s']:.3f} s/epoch" for k, v in r.items()))
+    try:
+        for spec in models:
+            for n_threads in threads:
+                row = bench_model(spec, data, n_threads, fraction=fraction, repeats=repeats,
+                                  impls=impls, torch=torch, keras=keras)
+                rows.append(row)
+                if row.get("keras_error") and keras is not None:
+                    keras.close()  # the later rows go on without it
+                    keras = None
+                if log is not None:
+                    r = row["results"]
+                    log(f"training {spec.label} b={spec.batch_size} t={n_threads}: "
+                        + ", ".join(f"{k} {v['epoch_s']:.3f} s/epoch" for k, v in r.items())
+                        + (f" (Keras left out: {row['keras_error']})"
+                           if row.get("keras_error") else ""))
+    finally:
+        if keras is not None:
+            keras.close()
     return rows

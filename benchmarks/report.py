@@ -103,9 +103,11 @@ def ops_table(rows: Sequence[Dict]) -> str:
 def training_table(rows: Sequence[Dict]) -> str:
     torch = _has_torch(rows)
     sklearn = any("sklearn" in r["results"] for r in rows)
+    keras = any("keras" in r["results"] for r in rows)
     headers = ["model", "batch", "threads", "core s/epoch", "NumPy s/epoch",
                "NumPy MLP s/epoch"] + (["torch s/epoch"] if torch else []) + (
-        ["sklearn s/epoch"] if sklearn else []) + ["core/NumPy", "core vs NumPy MLP",
+        ["sklearn s/epoch"] if sklearn else []) + (["Keras s/epoch"] if keras else []) + [
+        "core/NumPy", "core vs NumPy MLP",
                                                    "core acc %", "NumPy acc %", "target",
                                                    "met", "timed on"]
     body = []
@@ -133,6 +135,8 @@ def training_table(rows: Sequence[Dict]) -> str:
             line.append(epoch("torch"))
         if sklearn:
             line.append(epoch("sklearn"))
+        if keras:
+            line.append(epoch("keras"))
         line += ["x" + _fmt(r["speedup"]) if r["speedup"] is not None else "-",
                  "x" + _fmt(r["numpy_mlp_ratio"]) if r.get("numpy_mlp_ratio") else "-",
                  acc("core"), acc("numpy"), ", ".join(targets) or "-",
@@ -234,6 +238,8 @@ def meta_lines(meta: Dict) -> List[str]:
             f"{k} {v:.0f} s" for k, v in meta["section_seconds"].items()))
     if meta.get("training_data"):
         out.append(f"Training data: {meta['training_data']}")
+    if meta.get("keras_version"):
+        out.append(f"Keras (training rows, in a process of its own): {meta['keras_version']}")
     return out
 
 

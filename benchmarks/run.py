@@ -58,6 +58,8 @@ class Config:
     train_data: Optional[tuple] = None  # ((x, y), (x_test, y_test), source); None: load
     synthetic: bool = False
     use_torch: bool = True
+    use_keras: bool = True
+    keras_python: Optional[str] = None  # None: this interpreter if it has Keras
     command: str = ""
     extra: Dict = field(default_factory=dict)
 
@@ -112,6 +114,11 @@ def build_parser():
     p.add_argument("--synthetic", action="store_true",
                    help="train on synthetic data even when Fashion-MNIST is installed")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
+    p.add_argument("--no-keras", action="store_true",
+                   help="leave Keras out of the training rows even if installed")
+    p.add_argument("--keras-python", metavar="PATH", default=None,
+                   help="interpreter (e.g. another venv's bin/python) that runs Keras' training "
+                        "rows (default: $BPROP_BENCH_KERAS_PYTHON, else this one if it has Keras)")
     return p
 
 
@@ -121,6 +128,7 @@ def make_config(argv=None) -> Config:
     argv_list = sys.argv[1:] if argv is None else list(argv)
     cfg = Config(sections=args.only, threads=args.threads, quick=args.quick,
                  synthetic=args.synthetic, use_torch=not args.no_torch,
+                 use_keras=not args.no_keras, keras_python=args.keras_python,
                  command=" ".join(["python -m benchmarks"] + [shlex.quote(a) for a in argv_list]))
     if args.quick:
         # The budget: under 2 minutes on 2 cores for all three sections.
@@ -222,7 +230,12 @@ def run_benchmarks(cfg: Config, log=None) -> Dict:
         results["meta"]["training_data"] = data[2]
         results["training"] = bench_training.run(
             models=cfg.train_models, threads=cfg.threads, fraction=cfg.train_fraction,
-            repeats=cfg.train_repeats, use_torch=cfg.use_torch, data=data, log=log)
+            repeats=cfg.train_repeats, use_torch=cfg.use_torch, data=data, log=log,
+            use_keras=cfg.use_keras, keras_interpreter=cfg.keras_python)
+        keras_versions = {r["results"]["keras"]["version"] for r in results["training"]
+                          if "keras" in r["results"]}
+        if keras_versions:
+            results["meta"]["keras_version"] = ", ".join(sorted(keras_versions))
         section_s["training"] = time.perf_counter() - t0
     if "forms" in cfg.sections:
         t0 = time.perf_counter()

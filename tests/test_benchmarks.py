@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -565,3 +566,86 @@ def test_numpy_mlp_gradients_are_central_differences_and_it_learns():
     for _ in range(80):
         model.train_epoch(xs, ys, 32)
     assert model.gradients(xs, ys)[0] < 0.3 * before and model.accuracy(xs, ys) > 0.9
+
+
+# --------------------------------------------------------------------------- Keras' rows
+def _fake_keras_python(tmp_path, body):
+    """An 'interpreter' that runs ``body`` as Python with argv of keras_mlp.py."""
+    script = tmp_path / "fake-python"
+    script.write_text("#!%s\nimport json, os, sys\nimport numpy as np\n"
+                      "data_dir, job = sys.argv[2], json.loads(sys.argv[3])\n%s\n"
+                      % (sys.executable, body))
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_keras_rows_come_from_a_process_of_their_own(tmp_path):
+    # The fake child reports the shapes it was handed and three call times.
+    python = _fake_keras_python(tmp_path, (
+        "x = np.load(os.path.join(data_dir, 'x_train.npy'))\n"
+        "open(os.path.join(%r, 'calls'), 'a').write('1')\n"
+        "print(json.dumps({'seconds': [0.5, 0.1, 0.3], 'test_accuracy': 0.75,\n"
+        "    'keras_version': '9.9', 'backend': 'fake', 'backend_version': None,\n"
+        "    'rows': x.shape[0], 'job': job}))") % str(tmp_path))
+    spec = bench_training.MLPSpec(hidden=(4,), batch_size=8)
+    data = tiny_data()
+    runner = bench_training.KerasRunner(python, data)
+    try:
+        row = bench_training.bench_model(spec, data, threads=1, fraction=0.5, repeats=3,
+                                         keras=runner)
+    finally:
+        runner.close()
+    keras = row["results"]["keras"]
+    assert keras["median_s"] == 0.3 and keras["epoch_s"] == pytest.approx(0.6)  # half an epoch
+    assert keras["samples"] == pytest.approx([1.0, 0.2, 0.6])
+    assert keras["test_accuracy"] == 0.75 and keras["version"] == "Keras 9.9 / fake "
+    assert row["keras_ratio"] == pytest.approx(0.6 / row["results"]["core"]["epoch_s"])
+    assert row["keras_error"] is None
+    assert (tmp_path / "calls").read_text() == "1"
+    md = report.training_table([row])
+    assert "Keras s/epoch" in md and re.search(r"\|\s+0\.600 \|", md)
+
+
+def test_a_failing_keras_process_leaves_keras_out_of_the_later_rows(tmp_path):
+    python = _fake_keras_python(tmp_path, (
+        "open(os.path.join(%r, 'calls'), 'a').write('1')\n"
+        "sys.exit('ModuleNotFoundError: No module named keras')") % str(tmp_path))
+    spec = bench_training.MLPSpec(hidden=(4,), batch_size=8)
+    rows = bench_training.run(models=(spec,), threads=(1, 1), fraction=0.5, repeats=1,
+                              use_torch=False, data=tiny_data(), keras_interpreter=python)
+    assert "No module named keras" in rows[0]["keras_error"]
+    assert "exited with 1" in rows[0]["keras_error"]
+    assert rows[1]["keras_error"] is None
+    assert all("keras" not in r["results"] and "core" in r["results"] for r in rows)
+    assert (tmp_path / "calls").read_text() == "1"
+
+
+def test_keras_python_is_the_one_named_else_this_one_with_keras(monkeypatch):
+    monkeypatch.setenv("BPROP_BENCH_KERAS_PYTHON", "/opt/tf/bin/python")
+    assert bench_training.keras_python("/x/bin/python") == "/x/bin/python"
+    assert bench_training.keras_python() == "/opt/tf/bin/python"
+    monkeypatch.delenv("BPROP_BENCH_KERAS_PYTHON")
+    found = {"keras": None, "tensorflow": None}
+    monkeypatch.setattr(bench_training.importlib.util, "find_spec", lambda name: found[name])
+    assert bench_training.keras_python() is None
+    found["keras"] = object()
+    assert bench_training.keras_python() == sys.executable
+
+
+def test_the_keras_child_trains_keras_itself(tmp_path):
+    pytest.importorskip("keras")
+    from benchmarks import keras_mlp
+
+    # Ten well-separated clusters: Keras' Adam (lr 1e-3) gets past chance (0.1)
+    # within the 100 steps of the four calls (0.54 in a run of Keras 3.15).
+    rng = np.random.default_rng(0)
+    y, yt = rng.integers(0, 10, 1024), rng.integers(0, 10, 256)
+    x = (0.1 * rng.random((1024, 784)) + np.eye(784)[y]).astype(np.float32)
+    xt = (0.1 * rng.random((256, 784)) + np.eye(784)[yt]).astype(np.float32)
+    for name, arr in (("x_train", x), ("y_train", y), ("x_test", xt), ("y_test", yt)):
+        np.save(tmp_path / (name + ".npy"), arr)
+    out = keras_mlp.main(str(tmp_path), {"hidden": [16], "batch_size": 32, "threads": 1,
+                                         "timed_samples": 1024, "warm_samples": 64,
+                                         "repeats": 3, "seed": 0})
+    assert len(out["seconds"]) == 3 and all(t > 0 for t in out["seconds"])
+    assert out["test_accuracy"] > 0.3

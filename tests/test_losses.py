@@ -199,3 +199,72 @@ def test_a_loss_function_of_the_users_trains_through_the_tape():
     hist = model.fit(x, y, epochs=30, verbose=0).history
     assert not model._train_plan().in_core and hist["loss"][-1] < 0.1 * hist["loss"][0]
     assert float(model.compiled_loss(y, pred)) == pytest.approx(2 * np.mean((pred - y) ** 2))
+
+
+def _classifier(loss, seed=1):
+    bprop.utils.set_random_seed(seed)
+    model = bprop.Sequential([bprop.layers.Dense(16, activation="relu", input_shape=(8,)),
+                              bprop.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("label_shape", [(256,), (256, 1)])
+def test_a_loss_function_takes_integer_labels_as_keras_hands_them(label_shape):
+    """A custom sparse loss gets y as the user gave it (Keras casts it to the loss
+    dtype and leaves its shape), and "accuracy" becomes the sparse accuracy."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 8)).astype("float32")
+    y = rng.integers(0, 3, 256).reshape(label_shape)
+    seen = []
+
+    def sparse_ce(y_true, y_pred):
+        seen.append((tuple(y_true.shape), np.dtype(y_true.dtype)))
+        return bprop.keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    runs = []
+    for loss in ("sparse_categorical_crossentropy", sparse_ce):
+        model = _classifier(loss)
+        hist = model.fit(x, y, epochs=2, batch_size=32, verbose=0, shuffle=False).history
+        runs.append((hist, model.evaluate(x, y, verbose=0), model.predict(x, verbose=0)))
+    (built_in, ev_b, pred_b), (custom, ev_c, pred_c) = runs
+    assert set(seen) == {((32,) + label_shape[1:], np.dtype("float32"))}
+    np.testing.assert_allclose(custom["loss"], built_in["loss"], rtol=1e-6)
+    np.testing.assert_allclose(ev_c, ev_b, rtol=1e-6)
+    np.testing.assert_allclose(pred_c, pred_b, rtol=1e-5, atol=1e-7)
+    # The accuracy against NumPy: the share of rows whose argmax is the label.
+    assert custom["accuracy"] == built_in["accuracy"]
+    assert ev_c[1] == pytest.approx(np.mean(pred_c.argmax(1) == y.reshape(-1)))
+
+
+def test_a_loss_function_reads_extra_target_columns_and_labels_meet_one_unit_outputs():
+    # y holds (target, per-sample weight): the function's own business, as in Keras.
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 3))
+    y = np.stack([x @ np.array([1.0, -2.0, 0.5]), rng.uniform(0.5, 2.0, 64)], axis=1)
+    shapes = []
+
+    def weighted_mse(y_true, y_pred):
+        shapes.append((tuple(y_true.shape), tuple(y_pred.shape)))
+        return y_true[:, 1] * bprop.square(y_true[:, 0] - y_pred[:, 0])
+
+    model = bprop.Sequential([bprop.layers.Dense(1, input_shape=(3,))], dtype="float64")
+    model.compile("sgd", loss=weighted_mse)
+    value = model.evaluate(x, y, batch_size=64, verbose=0)
+    pred = model.predict(x, verbose=0)[:, 0]
+    assert value == pytest.approx(np.mean(y[:, 1] * (y[:, 0] - pred) ** 2), rel=1e-12)
+    assert shapes == [((64, 2), (64, 1))]
+    # (n,) targets of a one-unit output reach the function as (n, 1) (Keras'
+    # squeeze_or_expand_to_same_rank), so y_true - y_pred does not broadcast.
+    shapes.clear()
+
+    def mse(y_true, y_pred):
+        shapes.append((tuple(y_true.shape), tuple(y_pred.shape)))
+        return bprop.reduce_mean(bprop.square(y_true - y_pred), axis=-1)
+
+    model.compile("sgd", loss=mse)
+    value = model.evaluate(x, y[:, 0], batch_size=64, verbose=0)
+    assert shapes == [((64, 1), (64, 1))]
+    assert value == pytest.approx(np.mean((y[:, 0] - pred) ** 2), rel=1e-12)
+    np.testing.assert_allclose(float(model.compiled_loss(y[:, 0], pred[:, None])),
+                               np.mean((y[:, 0] - pred) ** 2), rtol=1e-12)

@@ -369,13 +369,49 @@ class LossFunctionWrapper(Loss):
         self.fn = fn
         self.fn_kwargs = kwargs
         self.fn_name = self.name
+        self.sparse = False  # until prepare_targets sees the targets
 
     def _plan_kind(self, logits):
-        return "python", False
+        return "python", self.sparse
+
+    # -------------------------------------------------------------- targets
+    def prepare_targets(self, y, output_shape, dtype):
+        """``y`` as Keras hands it to a loss function: the user's array, one row per
+        sample, of any shape (labels, one-hot rows, extra columns the function
+        reads), in the model's float ``dtype``.  As Keras decides "accuracy" from
+        the shapes, ``self.sparse`` records whether these are class labels:
+        of lower rank than the output, or one column against several classes."""
+        y = np.asarray(y)
+        if y.dtype.kind not in "fiub":
+            raise TypeError("y: expected numbers, got dtype %s" % y.dtype)
+        y = np.ascontiguousarray(y, dtype=dtype)
+        if not np.all(np.isfinite(y)):  # after the cast: 1e200 overflows float32
+            raise ValueError("y: contains NaN or infinity (in %s)" % np.dtype(dtype))
+        out = (None,) + tuple(output_shape)
+        self.sparse = bool(len(out) > 1 and out[-1] > 1
+                           and (y.ndim < len(out) or (y.ndim == len(out) and y.shape[-1] == 1)))
+        return y
+
+    @staticmethod
+    def _same_rank(y_true, y_pred):
+        """Keras' squeeze_or_expand_to_same_rank: where the ranks differ by one and
+        the longer one ends in 1, (n,) labels against (n, 1) outputs become
+        (n, 1), and (n, 1) against (n,) is squeezed."""
+        from . import autodiff as ad
+
+        t, p = len(y_true.shape), len(y_pred.shape)
+        if t == p + 1 and y_true.shape[-1] == 1:
+            y_pred = ad.expand_dims(y_pred, -1) if p == 1 else y_pred
+            y_true = y_true if p == 1 else ad.squeeze(y_true, -1)
+        elif p == t + 1 and y_pred.shape[-1] == 1:
+            y_true = ad.expand_dims(y_true, -1) if t == 1 else y_true
+            y_pred = y_pred if t == 1 else ad.squeeze(y_pred, -1)
+        return y_true, y_pred
 
     def _reduced(self, y_true, y_pred, row_weights=None):
         from . import autodiff as ad
 
+        y_true, y_pred = self._same_rank(y_true, y_pred)
         values = ad.convert_to_tensor(self.fn(y_true, y_pred, **self.fn_kwargs))
         if row_weights is not None:
             w = np.asarray(row_weights, dtype=values.dtype)

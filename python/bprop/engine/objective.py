@@ -22,7 +22,8 @@ def loss_value_and_grad(be, kind, y2, targets, row_weights, grad_out):
 
 
 def python_loss_value_and_grad(loss, y, targets, row_weights, grad_out):
-    """A loss function's value on outputs ``y`` (n, ...) as Keras reduces it (the weighted
+    """A loss function's value on outputs ``y`` (n, ...) and ``targets`` (n, ...) of
+    the user's shape, as Keras reduces it (the weighted
     sum of the values it returns over their number: "sum_over_batch_size") and, when
     ``grad_out`` is given, its gradient with respect to ``y`` from the GradientTape."""
     from .. import autodiff
@@ -30,8 +31,8 @@ def python_loss_value_and_grad(loss, y, targets, row_weights, grad_out):
     yt = autodiff.Tensor(np.ascontiguousarray(y))
     with autodiff.GradientTape() as tape:
         tape.watch(yt)
-        total = loss._reduced(autodiff.Tensor(np.asarray(targets, dtype=y.dtype).reshape(y.shape)),
-                              yt, row_weights)
+        total = loss._reduced(autodiff.Tensor(np.asarray(targets, dtype=y.dtype)), yt,
+                              row_weights)
     if grad_out is not None:
         g = tape.gradient(total, yt)
         grad_out[...] = 0 if g is None else np.asarray(g).reshape(grad_out.shape)

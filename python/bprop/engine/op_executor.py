@@ -55,7 +55,10 @@ class OpExecutor:
                    weight_penalties=True):
         plan = self.plan
         y2 = y.reshape(-1, plan.out_shape[-1] if plan.out_shape else 1)
-        t = labels.reshape(-1) if labels is not None else targets.reshape(y2.shape)
+        if labels is not None:
+            t = labels.reshape(-1)
+        else:  # a loss function's targets may have another shape than y (its own affair)
+            t = targets.reshape(y2.shape) if targets.size == y2.size else targets
         grad = None
         if want_grad:
             grad = self._grad_bufs.get(y2.shape)

@@ -190,7 +190,9 @@ class StepPlan:
         if y is not None and self.loss_kind != "none":
             if self.sparse:
                 labels = np.ascontiguousarray(y.reshape(n, -1), dtype=np.int64)
-            else:
+            if self.loss_kind == "python":  # a loss function takes y in the user's shape
+                targets = np.ascontiguousarray(y, dtype=self.dtype)
+            elif not self.sparse:
                 targets = np.ascontiguousarray(y.reshape(n, self.out_size), dtype=self.dtype)
         sw = None if sample_weight is None else np.ascontiguousarray(sample_weight,
                                                                      dtype=np.float64)

@@ -70,6 +70,7 @@ def plan_key(model, purpose, executor):
            tuple(v.trainable for v in model.weights)]
     if purpose != "predict":
         key.append(id(model.compiled_loss))
+        key.append(model.compiled_loss.sparse)  # a loss function's: set by the targets it saw
         key.append(tuple(id(m) for m in model.compiled_metrics))
     if purpose == "train":
         key.append(id(model.optimizer))

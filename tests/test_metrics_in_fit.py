@@ -132,6 +132,44 @@ def test_the_core_keeps_accuracy_and_regression_metrics_and_the_others_run_op_by
                        _standalone(regression, x, y))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_top_k_accuracies_run_in_the_core_as_in_top_k(dtype):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((90, 5)).astype(dtype)
+    labels = np.argmax(x[:, :4] + 0.8 * rng.standard_normal((90, 4)), axis=1)
+    def top_k_model(loss, sparse, executor="auto", **kw):
+        cls = metrics.SparseTopKCategoricalAccuracy if sparse else metrics.TopKCategoricalAccuracy
+        model = _model(4, "softmax", loss, [cls(), cls(k=1, name="top1"), cls(k=2, name="top2"),
+                                            "accuracy"], dtype=dtype, **kw)
+        model._plan_executor = executor
+        return model
+
+    for loss, sparse, y in (("sparse_categorical_crossentropy", True, labels),
+                            ("categorical_crossentropy", False, np.eye(4)[labels])):
+        logs = []
+        for executor in ("auto", "ops"):  # built and trained in turn: the same shuffles
+            model = top_k_model(loss, sparse, executor)
+            assert model._train_plan().in_core == (executor == "auto")
+            history = model.fit(x, y, epochs=2, batch_size=16, verbose=0).history
+            logs.append([values for name, values in history.items() if name != "loss"])
+            logs.append(model.evaluate(x, y, batch_size=7, verbose=0)[1:])
+        core = model  # the op-by-op one has the core's weights (checked by the logs)
+        assert logs[0] == logs[2] and logs[1] == logs[3]  # the same counts as op by op
+        # Against NumPy: fewer than k classes score strictly higher than the label.
+        scores = core.predict(x, verbose=0)
+        higher = (scores > scores[np.arange(90), labels][:, None]).sum(axis=1)
+        expected = [np.mean(higher < 5), np.mean(higher < 1), np.mean(higher < 2),
+                    np.mean(scores.argmax(1) == labels)]
+        np.testing.assert_allclose(logs[1], expected, rtol=1e-12)
+        assert expected[1] == expected[3] and 0 < expected[2] < 1 and expected[0] == 1.0
+    # Tied scores (a zero kernel and bias: every class 1/4) are all in the top 1.
+    tied = top_k_model("sparse_categorical_crossentropy", True, optimizer=bprop.optimizers.SGD(0.0))
+    for w in tied.weights:
+        w.assign(np.zeros(w.shape, dtype))
+    top1, accuracy = tied.evaluate(x, labels, verbose=0)[2::2]
+    assert top1 == 1.0 and accuracy == np.mean(labels == 0)
+
+
 def test_data_parallel_processes_sum_the_counts(monkeypatch):
     x, y = _binary_data(97)  # the last batch has 1 row: two processes have none
 

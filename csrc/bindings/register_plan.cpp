@@ -82,8 +82,11 @@ MetricKind metric_of(const std::string& s, const std::string& name) {
     if (s == "binary_accuracy") return MetricKind::binary_accuracy;
     if (s == "mean_squared_error") return MetricKind::mean_squared_error;
     if (s == "mean_absolute_error") return MetricKind::mean_absolute_error;
+    if (s == "sparse_top_k_categorical_accuracy") return MetricKind::sparse_top_k_accuracy;
+    if (s == "top_k_categorical_accuracy") return MetricKind::top_k_accuracy;
     throw py::value_error(name + ": expected one of sparse_categorical_accuracy, categorical_accuracy, "
-                          "binary_accuracy, mean_squared_error, mean_absolute_error, got '" + s + "'");
+                          "binary_accuracy, mean_squared_error, mean_absolute_error, "
+                          "sparse_top_k_categorical_accuracy, top_k_categorical_accuracy, got '" + s + "'");
 }
 
 bp::OptimizerSpec optimizer_of(const py::dict& d) {
@@ -535,11 +538,18 @@ private:
         for (std::size_t i = 0; i < mlist.size(); ++i) {
             const std::string w = "spec['metrics'][" + std::to_string(i) + "]";
             py::tuple mt = mlist[i].cast<py::tuple>();
-            if (mt.size() != 2) throw py::value_error(w + ": expected (kind, threshold)");
+            if (mt.size() != 2) throw py::value_error(w + ": expected (kind, threshold or k)");
             bp::MetricSpec ms;
             ms.kind = metric_of(mt[0].cast<std::string>(), w);
-            ms.threshold = mt[1].cast<double>();
-            const bool needs_labels = ms.kind == MetricKind::sparse_categorical_accuracy;
+            const bool top_k = ms.kind == MetricKind::sparse_top_k_accuracy || ms.kind == MetricKind::top_k_accuracy;
+            if (top_k) {
+                ms.k = mt[1].cast<index_t>();
+                if (ms.k < 1) throw py::value_error(w + ": expected k >= 1, got " + std::to_string(ms.k));
+            } else {
+                ms.threshold = mt[1].cast<double>();
+            }
+            const bool needs_labels =
+                ms.kind == MetricKind::sparse_categorical_accuracy || ms.kind == MetricKind::sparse_top_k_accuracy;
             if (loss == bp::LossKind::none || needs_labels != sparse)
                 throw py::value_error(w + ": a '" + mt[0].cast<std::string>() + "' metric needs " +
                                       (needs_labels ? "integer labels" : "dense targets") + ", which this plan's loss does not take");

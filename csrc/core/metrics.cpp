@@ -16,11 +16,23 @@ index_t argmax_row(const T* x, index_t cols) {
     return best;
 }
 
+// Whether class `target` is among the k highest of a row's scores.
+template <typename T>
+bool in_top_k(const T* x, index_t cols, index_t target, index_t k) {
+    const T score = x[target];
+    index_t higher = 0;
+    for (index_t j = 0; j < cols; ++j) {
+        if (!std::isfinite(x[j])) return false;
+        higher += x[j] > score ? 1 : 0;
+    }
+    return higher < k;
+}
+
 }  // namespace
 
 template <typename T>
 double metric_sum(MetricKind kind, const T* pred, const std::int64_t* labels, const T* target,
-                  index_t rows, index_t cols, double threshold) {
+                  index_t rows, index_t cols, double threshold, index_t k) {
     const T thr = T(threshold);
     double total = 0.0;
     for (index_t r = 0; r < rows; ++r) {
@@ -32,6 +44,12 @@ double metric_sum(MetricKind kind, const T* pred, const std::int64_t* labels, co
                 break;
             case MetricKind::categorical_accuracy:
                 total += argmax_row(p, cols) == argmax_row(t, cols) ? 1.0 : 0.0;
+                break;
+            case MetricKind::sparse_top_k_accuracy:
+                total += in_top_k(p, cols, static_cast<index_t>(labels[r]), k) ? 1.0 : 0.0;
+                break;
+            case MetricKind::top_k_accuracy:
+                total += in_top_k(p, cols, argmax_row(t, cols), k) ? 1.0 : 0.0;
                 break;
             case MetricKind::binary_accuracy: {
                 index_t hits = 0;
@@ -55,8 +73,8 @@ double metric_sum(MetricKind kind, const T* pred, const std::int64_t* labels, co
 }
 
 template double metric_sum<float>(MetricKind, const float*, const std::int64_t*, const float*, index_t,
-                                  index_t, double);
+                                  index_t, double, index_t);
 template double metric_sum<double>(MetricKind, const double*, const std::int64_t*, const double*, index_t,
-                                   index_t, double);
+                                   index_t, double, index_t);
 
 }  // namespace bprop

@@ -61,7 +61,8 @@ void Objective<T>::metrics(const T* y, index_t n, const Targets<T>& t, double* s
         p = probs_.data();
     }
     for (std::size_t i = 0; i < metrics_.size(); ++i) {
-        sums[i] += metric_sum<T>(metrics_[i].kind, p, t.labels, t.dense, rows, cols, metrics_[i].threshold);
+        sums[i] += metric_sum<T>(metrics_[i].kind, p, t.labels, t.dense, rows, cols, metrics_[i].threshold,
+                                 metrics_[i].k);
         counts[i] += static_cast<double>(rows);
     }
 }

@@ -17,6 +17,7 @@ enum class LossKind { none, mse, mae, softmax_xent, prob_xent, binary_xent, bina
 struct MetricSpec {
     MetricKind kind;
     double threshold = 0.5;  // binary_accuracy
+    index_t k = 1;           // the top-k accuracies
 };
 
 // A batch's targets: class indices (rows of the output's last axis), or a

@@ -25,7 +25,7 @@ Otherwise the same plan runs op by op
 (:class:`~bprop.engine.op_executor.OpExecutor`): through
 ``bprop.reference`` on the NumPy backend (the oracle), through
 ``bprop.ops`` kernel by kernel for a user's metric or optimizer, or a
-metric without a core kernel (Precision, AUC, the top-k accuracies, ...).
+metric without a core kernel (Precision, AUC, the cross-entropy metrics, ...).
 """
 from __future__ import annotations
 

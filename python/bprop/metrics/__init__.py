@@ -15,7 +15,8 @@ thresholds).
 In ``model.compile(metrics=[...])`` a metric is an instance, a class name,
 or one of Keras 3's names ("accuracy", "precision", "recall", "auc",
 "top_k_categorical_accuracy", "mse", "root_mean_squared_error", ...).  The
-accuracies, MSE, RMSE and MAE run in the core; the others run op by op.
+accuracies (top-k ones too), MSE, RMSE and MAE run in the core; the others run op by
+op.
 
 ``get("accuracy", loss=...)`` resolves accuracy as Keras does: from the loss
 name when it is a cross-entropy, otherwise from the label and prediction

@@ -1,7 +1,8 @@
 """Accuracy metrics: the fraction of samples predicted right, by Keras' rules.
 
-Accuracy, BinaryAccuracy, CategoricalAccuracy and SparseCategoricalAccuracy
-have kernels in the core (``_core_kind``); the top-k accuracies run op by op.
+Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy and
+the top-k accuracies have kernels in the core (``_core_kind``); top-k on
+``from_sorted_ids`` runs op by op.
 """
 from __future__ import annotations
 
@@ -105,6 +106,9 @@ class TopKCategoricalAccuracy(Metric):
                         np.argmax(y_true.reshape(-1, classes), axis=-1), self.k)
         return hits.reshape(y_pred.shape[:-1])
 
+    def _core_kind(self, sparse, output_shape):
+        return None if sparse else ("top_k_categorical_accuracy", self.k)
+
     def get_config(self):
         config = super().get_config()
         config["k"] = self.k
@@ -140,6 +144,11 @@ class SparseTopKCategoricalAccuracy(Metric):
         classes = y_pred.shape[-1]
         hits = in_top_k(y_pred.reshape(-1, classes), labels.reshape(-1), self.k)
         return hits.reshape(labels.shape)
+
+    def _core_kind(self, sparse, output_shape):
+        if self.from_sorted_ids or not sparse:
+            return None
+        return ("sparse_top_k_categorical_accuracy", self.k)
 
     def get_config(self):
         config = super().get_config()

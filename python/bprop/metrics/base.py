@@ -180,7 +180,7 @@ class Metric:
                                   % type(self).__name__)
 
     def _core_kind(self, sparse, output_shape):
-        """``(kind, threshold)`` of the core's metric kernel (csrc/core/metrics.hpp)
+        """``(kind, threshold or k)`` of the core's metric kernel (csrc/core/metrics.hpp)
         computing this metric for a model with that output and targets (integer
         labels when ``sparse``), or None: then the step plan runs op by op."""
         return None

@@ -19,6 +19,7 @@ OPTIMIZERS = {
     "momentum": lambda: optimizers.SGD(0.05, momentum=0.9),
     "nesterov": lambda: optimizers.SGD(0.05, momentum=0.9, nesterov=True),
     "rmsprop": lambda: optimizers.RMSprop(0.01),
+    "rmsprop_momentum_centered": lambda: optimizers.RMSprop(0.01, momentum=0.9, centered=True),
     "adam": lambda: optimizers.Adam(0.01),
     "adamw": lambda: optimizers.AdamW(0.01, weight_decay=0.01),
     "adagrad": lambda: optimizers.Adagrad(0.05),

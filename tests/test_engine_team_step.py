@@ -21,6 +21,8 @@ OPTIMIZERS = {
     "sgd": lambda **kw: optimizers.SGD(0.05, **kw),
     "nesterov": lambda **kw: optimizers.SGD(0.05, momentum=0.9, nesterov=True, **kw),
     "rmsprop": lambda **kw: optimizers.RMSprop(0.01, **kw),
+    "rmsprop_centered_momentum": lambda **kw: optimizers.RMSprop(0.01, momentum=0.5,
+                                                                 centered=True, **kw),
     "adam": lambda **kw: optimizers.Adam(0.01, **kw),
     "adamw": lambda **kw: optimizers.AdamW(0.01, weight_decay=0.01, **kw),
     "adagrad": lambda **kw: optimizers.Adagrad(0.05, **kw),

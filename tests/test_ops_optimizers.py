@@ -1,4 +1,5 @@
-"""In-place optimizer updates: sgd (momentum, Nesterov), rmsprop, adam (AdamW), adagrad.
+"""In-place optimizer updates: sgd (momentum, Nesterov), rmsprop (momentum, centered),
+adam (AdamW), adagrad.
 
 Several steps of each kernel against bprop.reference run on copies of the
 same state (conftest.TOLERANCES, scaled by the step count), closed forms of
@@ -21,6 +22,12 @@ CASES = {
     "sgd_momentum": ("sgd_update", ["velocity"], {"lr": 0.05, "momentum": 0.9}),
     "sgd_nesterov": ("sgd_update", ["velocity"], {"lr": 0.05, "momentum": 0.8, "nesterov": True}),
     "rmsprop": ("rmsprop_update", ["sq_avg"], {"lr": 0.01, "rho": 0.9, "eps": 1e-7}),
+    "rmsprop_momentum": ("rmsprop_update", ["sq_avg", "velocity"],
+                         {"lr": 0.01, "rho": 0.8, "momentum": 0.9}),
+    "rmsprop_centered": ("rmsprop_update", ["sq_avg", "average_grad"],
+                         {"lr": 0.01, "centered": True}),
+    "rmsprop_both": ("rmsprop_update", ["sq_avg", "velocity", "average_grad"],
+                     {"lr": 0.01, "rho": 0.7, "momentum": 0.5, "centered": True, "eps": 1e-3}),
     "adam": ("adam_update", ["m", "v"], {"lr": 0.01}),
     "adamw": ("adam_update", ["m", "v"], {"lr": 0.01, "beta1": 0.8, "beta2": 0.99,
                                           "eps": 1e-6, "weight_decay": 0.01}),
@@ -104,6 +111,39 @@ def test_adamw_decays_weights_before_the_step():
     p = np.array([2.0, -4.0])
     ops.adam_update(p, np.zeros(2), np.zeros(2), np.zeros(2), 0.1, 1, weight_decay=0.5)
     np.testing.assert_allclose(p, [1.9, -3.8], rtol=1e-15)
+
+
+def test_rmsprop_momentum_centered_closed_form():
+    # g = 2, rho = 0.5, lr = 0.1, eps = 0, momentum = 0.5, two steps:
+    # s1 = 2, a1 = 1, d1 = 2 - 1 = 1, inc1 = 0.2, v1 = 0.2, p1 = -0.2;
+    # s2 = 3, a2 = 1.5, d2 = 0.75, inc2 = 0.2 / sqrt(0.75), v2 = 0.1 + inc2.
+    p, s, v, a = np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1)
+    for _ in range(2):
+        ops.rmsprop_update(p, np.full(1, 2.0), s, 0.1, rho=0.5, eps=0.0, momentum=0.5,
+                           centered=True, velocity=v, average_grad=a)
+    inc2 = 0.2 / math.sqrt(0.75)
+    np.testing.assert_allclose([s[0], a[0], v[0], p[0]], [3.0, 1.5, 0.1 + inc2, -0.3 - inc2],
+                               rtol=1e-14)
+
+
+@pytest.mark.parametrize("kw,words", [
+    ({"momentum": 0.9}, r"velocity: required when momentum > 0, got None"),
+    ({"centered": True}, r"average_grad: required when centered=True, got None"),
+    ({"momentum": 1.0, "velocity": np.zeros(3)}, r"momentum: expected a value in \[0, 1\), got 1"),
+])
+def test_rmsprop_options_check_their_slots(kw, words):
+    with pytest.raises(ValueError, match=words):
+        ops.rmsprop_update(np.zeros(3), np.ones(3), np.zeros(3), 0.1, **kw)
+
+
+def test_rmsprop_slots_must_not_share_memory():
+    s = np.zeros(3)
+    with pytest.raises(ValueError, match="average_grad: must not overlap the other slots"):
+        ops.rmsprop_update(np.zeros(3), np.ones(3), s, 0.1, centered=True, average_grad=s)
+    v = np.zeros(3)
+    with pytest.raises(ValueError, match="average_grad: must not overlap the other slots"):
+        ops.rmsprop_update(np.zeros(3), np.ones(3), s, 0.1, momentum=0.5, velocity=v,
+                           centered=True, average_grad=v)
 
 
 def test_rmsprop_and_adagrad_closed_forms():

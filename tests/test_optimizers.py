@@ -591,14 +591,15 @@ def test_hyperparameters_set_after_construction_are_what_training_uses():
 
 
 # ----------------------------------------------------------------- RMSprop momentum / centered
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("momentum,centered", [(0.0, True), (0.9, False), (0.5, True)])
-def test_rmsprop_momentum_and_centered_follow_keras_formula(momentum, centered):
+def test_rmsprop_momentum_and_centered_follow_keras_formula(momentum, centered, backend):
     rng = np.random.default_rng(0)
     p0 = rng.standard_normal(5)
     grads = [rng.standard_normal(5) for _ in range(4)]
     var = bprop.Variable(p0.copy())
     opt = optimizers.RMSprop(learning_rate=0.01, rho=0.8, momentum=momentum, epsilon=1e-7,
-                             centered=centered)
+                             centered=centered).set_backend(backend)
     for g in grads:
         opt.apply_gradients([(g, var)])
     # Keras 3's update, written out
@@ -623,13 +624,24 @@ def test_rmsprop_momentum_and_centered_follow_keras_formula(momentum, centered):
     assert opt._slot_names == names
 
 
-def test_rmsprop_with_momentum_trains_a_model_op_by_op():
-    x = np.random.default_rng(1).standard_normal((40, 3)).astype(np.float32)
-    y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
-    model = bprop.Sequential([bprop.layers.Dense(1, input_shape=(3,))])
-    model.compile(optimizers.RMSprop(0.01, momentum=0.9, centered=True), "mse")
-    hist = model.fit(x, y, batch_size=8, epochs=20, verbose=0).history
-    assert not model._train_plan().in_core  # the NumPy update runs op by op
-    assert hist["loss"][-1] < 0.1 * hist["loss"][0]
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_rmsprop_with_momentum_and_centered_trains_in_the_core(dtype):
+    x = np.random.default_rng(1).standard_normal((40, 3)).astype(dtype)
+    y = x @ np.array([[1.0], [-2.0], [0.5]], dtype)
+    runs = []
+    for executor, backend in (("auto", "core"), ("ops", "core"), ("ops", "numpy")):
+        bprop.utils.set_random_seed(0)
+        model = bprop.Sequential([bprop.layers.Dense(4, activation="tanh", input_shape=(3,)),
+                                  bprop.layers.Dense(1)], dtype=dtype, backend=backend)
+        model.compile(optimizers.RMSprop(0.01, momentum=0.9, centered=True), "mse")
+        model._plan_executor = executor
+        hist = model.fit(x, y, batch_size=8, epochs=20, verbose=0).history
+        assert model._train_plan().in_core == (executor == "auto")
+        runs.append((hist["loss"], model.get_weights()))
+    (loss, weights), (ops_loss, ops_weights), (np_loss, np_weights) = runs
+    assert loss[-1] < 0.1 * loss[0]
+    for a, b, c in zip(weights, ops_weights, np_weights):
+        np.testing.assert_array_equal(a, b)  # the core's step and op by op: one kernel
+        np.testing.assert_allclose(a, c, rtol=1e-3 if dtype == "float32" else 1e-10, atol=1e-5)
     with pytest.raises(ValueError, match=r"centered: expected True or False, got 'yes'"):
         optimizers.RMSprop(centered="yes")

@@ -1,5 +1,7 @@
 // In-place optimizer updates: the parameter and its slots are updated where
 // they are, so they must be writeable, C-contiguous arrays of one dtype.
+#include <vector>
+
 #include "../core/optimizers.hpp"
 #include "checks.hpp"
 #include "hyper_checks.hpp"
@@ -83,27 +85,51 @@ void register_optimizers(py::module_& m) {
         "Keras SGD in place: v = momentum v - lr g; p += v (nesterov: p += momentum v - lr g).");
     m.def(
         "rmsprop_update",
-        [](py::handle p, py::handle g, py::handle s_obj, double lr, double rho, double eps) {
+        [](py::handle p, py::handle g, py::handle s_obj, double lr, double rho, double eps, double momentum,
+           bool centered, py::handle vel_obj, py::handle avg_obj) {
             Update u = update_args(p, g);
             py::array s = slot(s_obj, "sq_avg", u);
             check_finite_nonneg(lr, "lr");
             check_unit_open(rho, "rho");
             check_finite_nonneg(eps, "eps");
+            check_unit_open(momentum, "momentum");
+            // A slot in use: given, and sharing memory with no other operand.
+            auto extra_slot = [&](bool used, py::handle obj, const char* name, const char* when,
+                                  std::vector<py::array>& taken) {
+                py::array a;
+                if (!used) return a;
+                if (obj.is_none())
+                    throw py::value_error(std::string(name) + ": required when " + when + ", got None");
+                a = slot(obj, name, u);
+                for (const py::array& other : taken)
+                    if (overlaps(a, other)) throw py::value_error(std::string(name) + ": must not overlap the other slots");
+                taken.push_back(a);
+                return a;
+            };
+            std::vector<py::array> taken{s};
+            py::array v = extra_slot(momentum > 0.0, vel_obj, "velocity", "momentum > 0", taken);
+            py::array a = extra_slot(centered, avg_obj, "average_grad", "centered=True", taken);
             dispatch(u.dt, [&](auto tag) {
                 using T = decltype(tag);
                 T* pp = ptr<T>(u.param);
                 T* sp = ptr<T>(s);
+                T* vp = momentum > 0.0 ? ptr<T>(v) : nullptr;
+                T* ap = centered ? ptr<T>(a) : nullptr;
                 const T* gp = static_cast<const T*>(u.grad.data());
                 py::gil_scoped_release nogil;
-                bprop::rmsprop_update<T>(pp, gp, sp, u.n, lr, rho, eps);
+                bprop::rmsprop_update<T>(pp, gp, sp, vp, ap, u.n, lr, rho, eps, momentum, centered);
                 return 0;
             });
             return u.param;
         },
         py::arg("param"), py::arg("grad"), py::arg("sq_avg"), py::arg("lr"), py::arg("rho") = 0.9,
-        py::arg("eps") = 1e-7,
-        "rmsprop_update(param, grad, sq_avg, lr, rho=0.9, eps=1e-7) -> param\n\n"
-        "Keras RMSprop in place: s = rho s + (1 - rho) g^2; p -= lr g / sqrt(s + eps).");
+        py::arg("eps") = 1e-7, py::arg("momentum") = 0.0, py::arg("centered") = false,
+        py::arg("velocity") = py::none(), py::arg("average_grad") = py::none(),
+        "rmsprop_update(param, grad, sq_avg, lr, rho=0.9, eps=1e-7, momentum=0.0, centered=False,\n"
+        "               velocity=None, average_grad=None) -> param\n\n"
+        "Keras RMSprop in place: s = rho s + (1 - rho) g^2; centered: a = rho a + (1 - rho) g and\n"
+        "d = s - a^2 + eps, else d = s + eps; inc = lr g / sqrt(d); momentum > 0: v = momentum v + inc,\n"
+        "p -= v; else p -= inc.");
     m.def(
         "adam_update",
         [](py::handle p, py::handle g, py::handle m_obj, py::handle v_obj, double lr, double step,

@@ -101,6 +101,7 @@ bp::OptimizerSpec optimizer_of(const py::dict& d) {
     o.momentum = real_item(d, "momentum", w, 0.0);
     o.nesterov = d.contains("nesterov") && py::bool_(d["nesterov"]);
     o.rho = real_item(d, "rho", w, 0.9);
+    o.centered = d.contains("centered") && py::bool_(d["centered"]);
     o.beta1 = real_item(d, "beta_1", w, 0.9);
     o.beta2 = real_item(d, "beta_2", w, 0.999);
     o.weight_decay = real_item(d, "weight_decay", w, 0.0);
@@ -109,6 +110,7 @@ bp::OptimizerSpec optimizer_of(const py::dict& d) {
     o.clipnorm = real_item(d, "clipnorm", w, 0.0);
     o.global_clipnorm = real_item(d, "global_clipnorm", w, 0.0);
     check_unit_closed(o.momentum, "momentum");
+    if (o.kind == bp::OptimizerKind::rmsprop) check_unit_open(o.momentum, "momentum");
     check_unit_open(o.rho, "rho");
     check_unit_open(o.beta1, "beta_1");
     check_unit_open(o.beta2, "beta_2");

@@ -67,6 +67,37 @@ bool rmsprop_span(T* __restrict p, const T* __restrict g, T* __restrict s, index
     return bad == T(0);
 }
 
+// RMSprop with momentum and/or centered (the plain form is rmsprop_span, or
+// the ISA's kernel for float32).  The increment is the plain form's
+// expression, so without the options the bits would be the same.
+template <typename T>
+bool rmsprop_general_span(T* __restrict p, const T* __restrict g, T* __restrict s, T* __restrict vel,
+                          T* __restrict avg, index_t n, T lr, T rho, T one_m_rho, T eps, T mom) {
+    T bad = T(0);
+#pragma omp simd reduction(+ : bad)
+    for (index_t i = 0; i < n; ++i) {
+        s[i] = rho * s[i] + one_m_rho * g[i] * g[i];
+        T denominator;
+        if (avg != nullptr) {
+            avg[i] = rho * avg[i] + one_m_rho * g[i];
+            denominator = s[i] - avg[i] * avg[i] + eps;
+            bad += avg[i] * T(0);
+        } else {
+            denominator = s[i] + eps;
+        }
+        const T increment = lr * g[i] / std::sqrt(denominator);
+        if (vel != nullptr) {
+            vel[i] = mom * vel[i] + increment;
+            p[i] -= vel[i];
+            bad += vel[i] * T(0);
+        } else {
+            p[i] -= increment;
+        }
+        bad += p[i] * T(0) + s[i] * T(0);
+    }
+    return bad == T(0);
+}
+
 template <typename T>
 bool adam_span(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, index_t n,
                T lr_t, T one_m_b1, T one_m_b2, T eps, T decay) {
@@ -111,13 +142,16 @@ SpanUpdate<T> sgd_rule(double lr, double momentum, bool nesterov) {
 }
 
 template <typename T>
-SpanUpdate<T> rmsprop_rule(double lr, double rho, double eps) {
+SpanUpdate<T> rmsprop_rule(double lr, double rho, double eps, double momentum, bool centered) {
     SpanUpdate<T> r;
     r.kind = UpdateKind::rmsprop;
     r.lr = T(lr);
     r.c1 = T(rho);
     r.c2 = T(1 - rho);
+    r.c3 = T(momentum);
     r.eps = T(eps);
+    r.momentum = momentum > 0.0;
+    r.centered = centered;
     return r;
 }
 
@@ -143,11 +177,14 @@ SpanUpdate<T> adagrad_rule(double lr, double eps) {
 }
 
 template <typename T>
-bool SpanUpdate<T>::apply(T* p, const T* g, T* s0, T* s1, index_t n) const {
+bool SpanUpdate<T>::apply(T* p, const T* g, T* s0, T* s1, T* s2, index_t n) const {
     const FlushDenormals flush;  // decayed slots would otherwise go denormal (see flush_denormals.hpp)
     switch (kind) {
         case UpdateKind::sgd: return sgd_span(p, g, momentum ? s0 : nullptr, n, lr, c1, nesterov);
         case UpdateKind::rmsprop:
+            if (momentum || centered)
+                return rmsprop_general_span(p, g, s0, momentum ? s1 : nullptr,
+                                            centered ? (momentum ? s2 : s1) : nullptr, n, lr, c1, c2, eps, c3);
             if constexpr (std::is_same<T, float>::value)
                 return vecmath::active_kernels().rmsprop(p, g, s0, n, lr, c1, c2, eps);
             return rmsprop_span(p, g, s0, n, lr, c1, c2, eps);
@@ -166,9 +203,10 @@ namespace {
 
 // The rule over fixed chunks of [0, n), shared by the thread team.
 template <typename T>
-bool apply_chunked(const SpanUpdate<T>& rule, T* p, const T* g, T* s0, T* s1, index_t n) {
+bool apply_chunked(const SpanUpdate<T>& rule, T* p, const T* g, T* s0, T* s1, index_t n, T* s2 = nullptr) {
     return chunks_all_finite(n, [&](index_t b, index_t e) {
-        return rule.apply(p + b, g + b, s0 == nullptr ? nullptr : s0 + b, s1 == nullptr ? nullptr : s1 + b, e - b);
+        return rule.apply(p + b, g + b, s0 == nullptr ? nullptr : s0 + b, s1 == nullptr ? nullptr : s1 + b,
+                          s2 == nullptr ? nullptr : s2 + b, e - b);
     });
 }
 
@@ -182,8 +220,12 @@ bool sgd_update(T* p, const T* g, T* velocity, index_t n, double lr, double mome
 }
 
 template <typename T>
-bool rmsprop_update(T* p, const T* g, T* sq_avg, index_t n, double lr, double rho, double eps) {
-    return apply_chunked(rmsprop_rule<T>(lr, rho, eps), p, g, sq_avg, static_cast<T*>(nullptr), n);
+bool rmsprop_update(T* p, const T* g, T* sq_avg, T* velocity, T* average_grad, index_t n, double lr,
+                    double rho, double eps, double momentum, bool centered) {
+    // The slots in apply's order: sq_avg, then the ones in use.
+    T* second = momentum > 0.0 ? velocity : (centered ? average_grad : nullptr);
+    T* third = momentum > 0.0 && centered ? average_grad : nullptr;
+    return apply_chunked(rmsprop_rule<T>(lr, rho, eps, momentum, centered), p, g, sq_avg, second, n, third);
 }
 
 template <typename T>
@@ -200,11 +242,12 @@ bool adagrad_update(T* p, const T* g, T* accum, index_t n, double lr, double eps
 #define BPROP_INSTANTIATE(T)                                                              \
     template struct SpanUpdate<T>;                                                        \
     template SpanUpdate<T> sgd_rule<T>(double, double, bool);                             \
-    template SpanUpdate<T> rmsprop_rule<T>(double, double, double);                       \
+    template SpanUpdate<T> rmsprop_rule<T>(double, double, double, double, bool);         \
     template SpanUpdate<T> adam_rule<T>(double, double, double, double, double, double);  \
     template SpanUpdate<T> adagrad_rule<T>(double, double);                               \
     template bool sgd_update<T>(T*, const T*, T*, index_t, double, double, bool);         \
-    template bool rmsprop_update<T>(T*, const T*, T*, index_t, double, double, double);   \
+    template bool rmsprop_update<T>(T*, const T*, T*, T*, T*, index_t, double, double, double, \
+                                    double, bool);                                        \
     template bool adam_update<T>(T*, const T*, T*, T*, index_t, double, double, double,   \
                                  double, double, double);                                 \
     template bool adagrad_update<T>(T*, const T*, T*, index_t, double, double);

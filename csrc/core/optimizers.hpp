@@ -23,18 +23,23 @@ struct SpanUpdate {
     T lr = T(0);        // adam: the bias-corrected lr_t
     T c1 = T(0);        // sgd: momentum; rmsprop: rho; adam: 1 - beta1
     T c2 = T(0);        // rmsprop: 1 - rho; adam: 1 - beta2
+    T c3 = T(0);        // rmsprop: momentum
     T eps = T(0);
     T decay = T(0);     // adam: lr * weight_decay
-    bool momentum = false, nesterov = false;
-    // p, g and the optimizer's slots (s0: velocity, sq_avg, m or accumulator;
-    // s1: adam's v), n elements from each pointer.  True when all it wrote is finite.
-    bool apply(T* p, const T* g, T* s0, T* s1, index_t n) const;
+    bool momentum = false, nesterov = false;  // sgd, rmsprop: momentum > 0
+    bool centered = false;                    // rmsprop
+    // p, g and the optimizer's slots, n elements from each pointer, in the
+    // order of the Python optimizer's _slot_names: sgd's velocity; rmsprop's
+    // sq_avg, then velocity (with momentum), then average_grad (centered);
+    // adam's m and v; adagrad's accumulator.  Unused slots may be null.
+    // True when all it wrote is finite.
+    bool apply(T* p, const T* g, T* s0, T* s1, T* s2, index_t n) const;
 };
 
 template <typename T>
 SpanUpdate<T> sgd_rule(double lr, double momentum, bool nesterov);
 template <typename T>
-SpanUpdate<T> rmsprop_rule(double lr, double rho, double eps);
+SpanUpdate<T> rmsprop_rule(double lr, double rho, double eps, double momentum = 0.0, bool centered = false);
 template <typename T>
 SpanUpdate<T> adam_rule(double lr, double step, double beta1, double beta2, double eps, double weight_decay);
 template <typename T>
@@ -46,9 +51,12 @@ template <typename T>
 bool sgd_update(T* p, const T* g, T* velocity, index_t n, double lr, double momentum,
                 bool nesterov);
 
-// s = rho s + (1 - rho) g^2; p -= lr g / sqrt(s + eps).
+// s = rho s + (1 - rho) g^2; centered: a = rho a + (1 - rho) g, d = s - a^2 + eps,
+// else d = s + eps; inc = lr g / sqrt(d); momentum > 0: v = momentum v + inc,
+// p -= v; else p -= inc.  velocity and average_grad may be null when unused.
 template <typename T>
-bool rmsprop_update(T* p, const T* g, T* sq_avg, index_t n, double lr, double rho, double eps);
+bool rmsprop_update(T* p, const T* g, T* sq_avg, T* velocity, T* average_grad, index_t n, double lr,
+                    double rho, double eps, double momentum = 0.0, bool centered = false);
 
 // p -= lr wd p; m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
 // p -= lr_t m / (sqrt(v) + eps), lr_t = lr sqrt(1 - b2^t) / (1 - b1^t).

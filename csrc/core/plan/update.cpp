@@ -11,7 +11,7 @@ namespace bprop::plan {
 int OptimizerSpec::slots() const {
     switch (kind) {
         case OptimizerKind::sgd: return momentum > 0.0 ? 1 : 0;
-        case OptimizerKind::rmsprop: return 1;
+        case OptimizerKind::rmsprop: return 1 + (momentum > 0.0 ? 1 : 0) + (centered ? 1 : 0);
         case OptimizerKind::adam: return 2;
         case OptimizerKind::adagrad: return 1;
     }
@@ -52,8 +52,12 @@ bool update_one(const OptimizerSpec& opt, Param<T>& p, double lr, double step) {
     switch (opt.kind) {
         case OptimizerKind::sgd:
             return sgd_update(p.value, g, p.slots[0], p.size, lr, opt.momentum, opt.nesterov);
-        case OptimizerKind::rmsprop:
-            return rmsprop_update(p.value, g, p.slots[0], p.size, lr, opt.rho, opt.epsilon);
+        case OptimizerKind::rmsprop: {
+            const int velocity = opt.momentum > 0.0 ? 1 : 0;  // the slots: sq_avg, [velocity], [average_grad]
+            return rmsprop_update(p.value, g, p.slots[0], velocity ? p.slots[1] : nullptr,
+                                  opt.centered ? p.slots[1 + velocity] : nullptr, p.size, lr, opt.rho,
+                                  opt.epsilon, opt.momentum, opt.centered);
+        }
         case OptimizerKind::adam:
             return adam_update(p.value, g, p.slots[0], p.slots[1], p.size, lr, step, opt.beta1, opt.beta2,
                                opt.epsilon, opt.weight_decay);
@@ -74,7 +78,7 @@ template <typename T>
 SpanUpdate<T> update_rule(const OptimizerSpec& opt, double lr, double step) {
     switch (opt.kind) {
         case OptimizerKind::sgd: return sgd_rule<T>(lr, opt.momentum, opt.nesterov);
-        case OptimizerKind::rmsprop: return rmsprop_rule<T>(lr, opt.rho, opt.epsilon);
+        case OptimizerKind::rmsprop: return rmsprop_rule<T>(lr, opt.rho, opt.epsilon, opt.momentum, opt.centered);
         case OptimizerKind::adam:
             return adam_rule<T>(lr, step, opt.beta1, opt.beta2, opt.epsilon, opt.weight_decay);
         case OptimizerKind::adagrad: return adagrad_rule<T>(lr, opt.epsilon);
@@ -86,7 +90,7 @@ template <typename T>
 bool apply_rule(const SpanUpdate<T>& rule, const OptimizerSpec& opt, Param<T>& p, index_t begin, index_t count) {
     const int slots = opt.slots();
     return rule.apply(p.value + begin, p.grad + begin, slots > 0 ? p.slots[0] + begin : nullptr,
-                      slots > 1 ? p.slots[1] + begin : nullptr, count);
+                      slots > 1 ? p.slots[1] + begin : nullptr, slots > 2 ? p.slots[2] + begin : nullptr, count);
 }
 
 template <typename T>

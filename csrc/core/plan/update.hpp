@@ -15,9 +15,10 @@ enum class OptimizerKind { sgd, rmsprop, adam, adagrad };
 
 struct OptimizerSpec {
     OptimizerKind kind = OptimizerKind::sgd;
-    double momentum = 0.0;       // sgd
+    double momentum = 0.0;       // sgd, rmsprop
     bool nesterov = false;       // sgd
-    double rho = 0.9;            // rmsprop
+    double rho = 0.9;            // rmsprop (with momentum, and centered)
+    bool centered = false;       // rmsprop
     double beta1 = 0.9, beta2 = 0.999, weight_decay = 0.0;  // adam (weight_decay: AdamW)
     double epsilon = 1e-7;       // rmsprop, adam, adagrad
     // At most one is set (> 0): clip each gradient's elements, each

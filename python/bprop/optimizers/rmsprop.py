@@ -8,9 +8,8 @@ increment = lr * g / sqrt(denominator)
 momentum > 0: velocity = momentum * velocity + increment; param -= velocity
 otherwise:    param -= increment
 
-The plain form runs the core's fused ``rmsprop_update`` (and trains in the
-core plan); with momentum or centered the update is written in NumPy here
-and the plan runs op by op.
+Every form runs the backend's fused ``rmsprop_update`` (the core's, or its
+NumPy twin in ``bprop.reference``) and trains in the core plan.
 """
 from __future__ import annotations
 
@@ -44,38 +43,18 @@ class RMSprop(Optimizer):
         return (("sq_avg",) + (("velocity",) if self.momentum > 0 else ())
                 + (("average_grad",) if self.centered else ()))
 
-    def _plain(self):
-        return self.momentum == 0 and not self.centered
-
     def _update(self, backend, param, grad, slots, lr, step):
-        if self._plain():
-            backend.rmsprop_update(param, grad, slots[0], lr, rho=self.rho, eps=self.epsilon)
-            return
-        dtype = param.dtype.type
-        rho, g = dtype(self.rho), np.asarray(grad)
-        sq_avg = slots[0]
-        sq_avg *= rho
-        sq_avg += (1 - rho) * g * g
-        if self.centered:
-            average = slots[-1]
-            average *= rho
-            average += (1 - rho) * g
-            denominator = sq_avg - average * average + dtype(self.epsilon)
-        else:
-            denominator = sq_avg + dtype(self.epsilon)
-        increment = dtype(lr) * g / np.sqrt(denominator)
-        if self.momentum > 0:
-            velocity = slots[1]
-            velocity *= dtype(self.momentum)
-            velocity += increment
-            param -= velocity
-        else:
-            param -= increment
+        velocity = slots[1] if self.momentum > 0 else None
+        average = slots[-1] if self.centered else None
+        backend.rmsprop_update(param, grad, slots[0], lr, rho=self.rho, eps=self.epsilon,
+                               momentum=self.momentum, centered=self.centered,
+                               velocity=velocity, average_grad=average)
 
     def _core_spec(self):
-        if type(self)._update is not RMSprop._update or not self._plain():
+        if type(self)._update is not RMSprop._update:
             return None
-        return dict(kind="rmsprop", rho=self.rho, epsilon=self.epsilon, **self._clip_spec())
+        return dict(kind="rmsprop", rho=self.rho, epsilon=self.epsilon, momentum=self.momentum,
+                    centered=self.centered, **self._clip_spec())
 
     def get_config(self):
         config = super().get_config()

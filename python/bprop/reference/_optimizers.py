@@ -24,12 +24,27 @@ def sgd_update(param, grad, lr, momentum=0.0, nesterov=False, velocity=None):
     return param
 
 
-def rmsprop_update(param, grad, sq_avg, lr, rho=0.9, eps=1e-7):
-    """Keras RMSprop: s = rho s + (1 - rho) g^2; p -= lr g / sqrt(s + eps)."""
+def rmsprop_update(param, grad, sq_avg, lr, rho=0.9, eps=1e-7, momentum=0.0, centered=False,
+                   velocity=None, average_grad=None):
+    """Keras RMSprop: s = rho s + (1 - rho) g^2; centered: a = rho a + (1 - rho) g and
+    d = s - a^2 + eps, else d = s + eps; inc = lr g / sqrt(d); with momentum
+    v = momentum v + inc and p -= v, else p -= inc."""
     t = param.dtype.type
     sq_avg *= t(rho)
     sq_avg += t(1 - rho) * grad * grad
-    param -= t(lr) * grad / np.sqrt(sq_avg + t(eps))
+    if centered:
+        average_grad *= t(rho)
+        average_grad += t(1 - rho) * grad
+        denominator = sq_avg - average_grad * average_grad + t(eps)
+    else:
+        denominator = sq_avg + t(eps)
+    increment = t(lr) * grad / np.sqrt(denominator)
+    if momentum > 0:
+        velocity *= t(momentum)
+        velocity += increment
+        param -= velocity
+    else:
+        param -= increment
     return param
 
 

@@ -285,3 +285,32 @@ def test_trainable_weights_of_a_model_are_its_trainable_variables():
     model.layers[0].trainable = False
     assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
     assert model.non_trainable_weights == model.non_trainable_variables
+
+
+def test_trainable_is_set_on_every_layer_inside_as_keras_does():
+    # Keras' transfer-learning guide: base_model.trainable = False freezes
+    # every layer inside it (each reports False), True unfreezes them all, and
+    # the guide's fine-tuning then refreezes a few of them by hand.
+    inner = bprop.Sequential([Dense(4, input_shape=(3,)), Dense(4)])
+    base = bprop.Sequential([inner, Dense(2)])
+    base.trainable = False
+    assert [l.trainable for l in base.layers] == [False, False]
+    assert [l.trainable for l in inner.layers] == [False, False]
+    assert base.trainable_weights == [] and len(base.non_trainable_weights) == 6
+    base.trainable = True
+    assert [l.trainable for l in inner.layers] == [True, True]
+    inner.layers[0].trainable = False
+    assert len(base.trainable_weights) == 4  # inner's second Dense and base's Dense
+    assert base.trainable and inner.trainable
+
+    class Block(bprop.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.dense = Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    block = Block()
+    block.trainable = False
+    assert block.dense.trainable is False

@@ -222,6 +222,23 @@ class Layer:
                 tracked[name] = value
         object.__setattr__(self, name, value)
 
+    @property
+    def trainable(self):
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value):
+        # As in Keras, the flag is set on every layer inside this one too: the
+        # layers of a frozen base model all report trainable=False.
+        value = bool(value)
+        object.__setattr__(self, "_trainable", value)
+        for layer in self._inner_layers():
+            layer.trainable = value
+
+    def _inner_layers(self):
+        """The layers directly inside this one (a model's: its layers)."""
+        return self._tracked_layers()
+
     def _tracked_layers(self):
         """Sublayers assigned as attributes, in assignment order (each once)."""
         out, seen = [], set()

@@ -57,6 +57,9 @@ class Model(TrainingMixin, Layer):
         own = self.__dict__.get("_layer_list")
         return own if own is not None else self._tracked_layers()
 
+    def _inner_layers(self):
+        return self.layers
+
     def get_layer(self, name=None, index=None):
         """A layer by name or by index."""
         if index is not None:

@@ -278,9 +278,12 @@ class TapeNode(_PythonSegment):
     def backward(self, be, dy, n, need_dx):
         tape, xt, yt = self._record
         trainable = [v for v in self.params if v in self.grads]
-        grads = tape.gradient(yt, [xt] + trainable, output_gradients=dy.reshape(yt.shape),
+        # The input's gradient only when asked for: the tape then skips its
+        # products (a first layer's dx is a GEMM as large as its dW).
+        sources = ([xt] if need_dx else []) + trainable
+        grads = tape.gradient(yt, sources, output_gradients=dy.reshape(yt.shape),
                               unconnected_gradients="zero")
-        for var, g in zip(trainable, grads[1:]):
+        for var, g in zip(trainable, grads[len(sources) - len(trainable):]):
             self.grads[var][...] = np.asarray(g)
         if not need_dx:
             return None

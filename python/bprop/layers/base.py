@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import numbers
 import re
 import sys
@@ -93,18 +94,28 @@ def _take_stored(shape, dtype, name):
     return value.astype(dtype, copy=False)
 
 
-def _call_with_training(layer, inputs, training):
-    """``layer.call(inputs, training=...)``, or without ``training`` when the
-    layer's call does not take it (Keras passes it only where declared)."""
+@functools.lru_cache(maxsize=512)
+def _takes_training(fn):
+    """Whether a call function declares ``training`` (or takes ``**kwargs``);
+    cached, as a custom layer's call runs on every step."""
     import inspect
 
     try:
-        params = inspect.signature(layer.call).parameters
+        params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        params = {}
-    if "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        return layer.call(inputs, training=training)
-    return layer.call(inputs)
+        return False
+    return "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
+def _call_with_training(layer, inputs, training):
+    """``layer.call(inputs, training=...)``, or without ``training`` when the
+    layer's call does not take it (Keras passes it only where declared)."""
+    call = layer.call
+    fn = getattr(call, "__func__", None)  # a method: its function (bound methods are new each time)
+    takes = _takes_training(fn) if fn is not None else _takes_training.__wrapped__(call)
+    if takes:
+        return call(inputs, training=training)
+    return call(inputs)
 
 
 def _unique(variables):

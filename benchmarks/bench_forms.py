@@ -32,6 +32,8 @@ FORMS = {
     "categorical": "categorical_crossentropy on one-hot targets",
     "adagrad": 'optimizer="adagrad"',
     "sgd_momentum": "SGD(momentum=0.9)",
+    "rmsprop_centered": "RMSprop(momentum=0.9, centered=True)",
+    "top_k": 'metrics=["accuracy", "sparse_top_k_categorical_accuracy"]',
 }
 
 
@@ -53,8 +55,11 @@ def build(form: str, seed: int = 0):
     elif form == "categorical":
         loss = "categorical_crossentropy"
     optimizer = {"rmsprop": "rmsprop", "adagrad": "adagrad",
-                 "sgd_momentum": bprop.optimizers.SGD(0.01, momentum=0.9)}.get(form, "adam")
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+                 "sgd_momentum": bprop.optimizers.SGD(0.01, momentum=0.9),
+                 "rmsprop_centered": bprop.optimizers.RMSprop(momentum=0.9, centered=True),
+                 }.get(form, "adam")
+    metrics = ["accuracy"] + (["sparse_top_k_categorical_accuracy"] if form == "top_k" else [])
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     fit_kw = {"verbose": "auto" if form == "progress_bar" else 0}
     return model, fit_kw, form == "categorical"
 

@@ -67,8 +67,8 @@ bool rmsprop_span(T* __restrict p, const T* __restrict g, T* __restrict s, index
     return bad == T(0);
 }
 
-// RMSprop with momentum and/or centered (the plain form is rmsprop_span, or
-// the ISA's kernel for float32), one loop per variant so that each
+// RMSprop with momentum and/or centered, float64 (float32 runs the ISA's
+// kernel, vecmath's rmsprop_options), one loop per variant so that each
 // vectorises (a test inside the loop kept it scalar: 2.4x slower epochs).
 // The increment is the plain form's expression.
 template <typename T, bool kCentered, bool kMomentum>
@@ -191,9 +191,14 @@ bool SpanUpdate<T>::apply(T* p, const T* g, T* s0, T* s1, T* s2, index_t n) cons
     switch (kind) {
         case UpdateKind::sgd: return sgd_span(p, g, momentum ? s0 : nullptr, n, lr, c1, nesterov);
         case UpdateKind::rmsprop:
-            if (momentum || centered)
-                return rmsprop_general_span(p, g, s0, momentum ? s1 : nullptr,
-                                            centered ? (momentum ? s2 : s1) : nullptr, n, lr, c1, c2, eps, c3);
+            if (momentum || centered) {
+                T* velocity = momentum ? s1 : nullptr;
+                T* average = centered ? (momentum ? s2 : s1) : nullptr;
+                if constexpr (std::is_same<T, float>::value)
+                    return vecmath::active_kernels().rmsprop_options(p, g, s0, velocity, average, n, lr, c1, c2,
+                                                                     eps, c3);
+                return rmsprop_general_span(p, g, s0, velocity, average, n, lr, c1, c2, eps, c3);
+            }
             if constexpr (std::is_same<T, float>::value)
                 return vecmath::active_kernels().rmsprop(p, g, s0, n, lr, c1, c2, eps);
             return rmsprop_span(p, g, s0, n, lr, c1, c2, eps);

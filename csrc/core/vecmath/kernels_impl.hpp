@@ -224,8 +224,8 @@ void relu_backward_span(const float* dy, const float* z, float* dx, index_t n) {
 
 // A plain loop: compiled with this file's ISA flags (and -fno-math-errno)
 // the compiler vectorises it at full width, sqrt included.
-bool adam_span(float* p, const float* g, float* m, float* v, index_t n, float lr_t,
-               float one_minus_beta1, float one_minus_beta2, float eps, float decay) {
+bool adam_span(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+               index_t n, float lr_t, float one_minus_beta1, float one_minus_beta2, float eps, float decay) {
     if (decay != 0.0f)
         for (index_t i = 0; i < n; ++i) p[i] -= decay * p[i];
     // Whether what it wrote is finite, in the same pass: s - s is +0 for a
@@ -255,8 +255,8 @@ inline std::uint32_t nonfinite_bits(float s) {
     return bits;
 }
 
-bool rmsprop_span(float* p, const float* g, float* s, index_t n, float lr, float rho, float one_minus_rho,
-                  float eps) {
+bool rmsprop_span(float* __restrict p, const float* __restrict g, float* __restrict s, index_t n, float lr,
+                  float rho, float one_minus_rho, float eps) {
     std::uint32_t bad = 0;
     for (index_t i = 0; i < n; ++i) {
         s[i] = rho * s[i] + one_minus_rho * g[i] * g[i];
@@ -266,7 +266,45 @@ bool rmsprop_span(float* p, const float* g, float* s, index_t n, float lr, float
     return bad == 0;
 }
 
-bool adagrad_span(float* p, const float* g, float* a, index_t n, float lr, float eps) {
+// RMSprop with momentum and/or centered: one loop per variant (a test inside
+// the loop would keep it scalar), its operands restrict (with five arrays the
+// compiler gives up its runtime aliasing checks and leaves the loop scalar).  A non-finite velocity or average makes p
+// or s non-finite, so p + s is the check, as in rmsprop_span.
+template <bool kCentered, bool kMomentum>
+bool rmsprop_options_loop(float* __restrict p, const float* __restrict g, float* __restrict s,
+                          float* __restrict vel, float* __restrict avg, index_t n, float lr, float rho,
+                          float one_minus_rho, float eps, float momentum) {
+    std::uint32_t bad = 0;
+    for (index_t i = 0; i < n; ++i) {
+        s[i] = rho * s[i] + one_minus_rho * g[i] * g[i];
+        float denominator = s[i] + eps;
+        if constexpr (kCentered) {
+            avg[i] = rho * avg[i] + one_minus_rho * g[i];
+            denominator = s[i] - avg[i] * avg[i] + eps;
+        }
+        const float increment = lr * g[i] / __builtin_sqrtf(denominator);
+        if constexpr (kMomentum) {
+            vel[i] = momentum * vel[i] + increment;
+            p[i] -= vel[i];
+        } else {
+            p[i] -= increment;
+        }
+        bad |= nonfinite_bits(p[i] + s[i]);
+    }
+    return bad == 0;
+}
+
+bool rmsprop_options_span(float* p, const float* g, float* s, float* vel, float* avg, index_t n, float lr,
+                          float rho, float one_minus_rho, float eps, float momentum) {
+    if (avg != nullptr && vel != nullptr)
+        return rmsprop_options_loop<true, true>(p, g, s, vel, avg, n, lr, rho, one_minus_rho, eps, momentum);
+    if (avg != nullptr)
+        return rmsprop_options_loop<true, false>(p, g, s, vel, avg, n, lr, rho, one_minus_rho, eps, momentum);
+    return rmsprop_options_loop<false, true>(p, g, s, vel, avg, n, lr, rho, one_minus_rho, eps, momentum);
+}
+
+bool adagrad_span(float* __restrict p, const float* __restrict g, float* __restrict a, index_t n, float lr,
+                  float eps) {
     std::uint32_t bad = 0;
     for (index_t i = 0; i < n; ++i) {
         a[i] += g[i] * g[i];
@@ -281,7 +319,7 @@ bool adagrad_span(float* p, const float* g, float* a, index_t n, float lr, float
 Kernels BPROP_VECMATH_NAME() {
     return {&exp_span, &sigmoid_span, &tanh_span, &gelu_span, &gelu_backward_span, &exp_shift_sum_span,
             &max_span, &dot_span, &log_softmax_backward_span, &relu_backward_span, &adam_span,
-            &rmsprop_span, &adagrad_span};
+            &rmsprop_span, &rmsprop_options_span, &adagrad_span};
 }
 
 }  // namespace vecmath

@@ -163,6 +163,9 @@ struct Kernels {
     // (SSE2) runs at a quarter of AVX-512's width.
     bool (*rmsprop)(float* p, const float* g, float* sq_avg, index_t n, float lr, float rho, float one_minus_rho,
                     float eps);
+    // RMSprop with momentum (velocity non-null) and/or centered (average non-null).
+    bool (*rmsprop_options)(float* p, const float* g, float* sq_avg, float* velocity, float* average, index_t n,
+                            float lr, float rho, float one_minus_rho, float eps, float momentum);
     bool (*adagrad)(float* p, const float* g, float* accum, index_t n, float lr, float eps);
 };
 

@@ -250,12 +250,21 @@ class KerasRunner:
                "timed_samples": timed_samples, "warm_samples": warm_samples,
                "repeats": repeats, "seed": seed}
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), TF_CPP_MIN_LOG_LEVEL="2")
-        out = subprocess.run([self.python, KERAS_SCRIPT, self._dir.name, json.dumps(job)],
-                             capture_output=True, text=True, timeout=3600, env=env)
+        command = f"{self.python} {KERAS_SCRIPT}"
+        try:
+            out = subprocess.run([self.python, KERAS_SCRIPT, self._dir.name, json.dumps(job)],
+                                 capture_output=True, text=True, timeout=3600, env=env)
+        except (OSError, subprocess.TimeoutExpired) as exc:  # no such interpreter, or it hung
+            raise KerasFailed(f"{command}: {exc}") from None
         if out.returncode != 0:
-            raise KerasFailed(f"{self.python} {KERAS_SCRIPT} exited with {out.returncode}: "
-                               + out.stderr.strip()[-1500:])
-        return json.loads(out.stdout.strip().splitlines()[-1])
+            raise KerasFailed(f"{command} exited with {out.returncode}: "
+                              + out.stderr.strip()[-1500:])
+        lines = out.stdout.strip().splitlines()
+        try:
+            return json.loads(lines[-1])
+        except (IndexError, ValueError):
+            raise KerasFailed(f"{command} printed no result line: {out.stdout.strip()[-500:]!r}") \
+                from None
 
     def close(self):
         self._dir.cleanup()
@@ -343,7 +352,7 @@ def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BAC
     keras_error = None
     try:
         out = keras.run(spec, threads, n, n_warm, repeats, seed) if keras is not None else None
-    except (KerasFailed, subprocess.TimeoutExpired) as exc:
+    except KerasFailed as exc:
         out, keras_error = None, str(exc)
     if out is not None:
         median = float(np.median(out["seconds"]))

@@ -156,3 +156,52 @@ def test_tape_and_arrays_give_the_same_loss_for_unnormalised_probabilities(name)
         q = p / p.sum(axis=1, keepdims=True)
         assert on_arrays == pytest.approx(-np.mean(np.log(q[np.arange(2), [2, 0]])), rel=1e-12)
     assert np.all(np.isfinite(np.asarray(tape.gradient(on_tensors, pv))))
+
+
+# Keras' loss functions return each sample's loss, under a tape too (a custom
+# loss or a custom training loop weights or masks them before reducing).
+PER_SAMPLE = {
+    "mse": bprop.keras.losses.mean_squared_error,
+    "mae": bprop.keras.losses.mean_absolute_error,
+    "cce_logits": lambda t, p: bprop.keras.losses.categorical_crossentropy(t, p, from_logits=True),
+    "cce_probs": bprop.keras.losses.categorical_crossentropy,
+    "scce_logits": lambda t, p: bprop.keras.losses.sparse_categorical_crossentropy(
+        t, p, from_logits=True),
+    "scce_probs": bprop.keras.losses.sparse_categorical_crossentropy,
+    "bce_logits": lambda t, p: bprop.keras.losses.binary_crossentropy(t, p, from_logits=True),
+    "bce_probs": bprop.keras.losses.binary_crossentropy,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PER_SAMPLE))
+def test_keras_loss_functions_give_each_samples_loss_under_a_tape(name, backend):
+    fn = PER_SAMPLE[name]
+    _, y_true, y_pred, oracle = CASES[name]
+    w = np.array([0.5, -1.0, 2.0, 3.0])
+    got = fn(y_true, bprop.constant(y_pred))
+    assert isinstance(got, bprop.Tensor) and got.shape == (4,)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(fn(y_true, y_pred)), rtol=1e-12)
+    assert float(np.mean(np.asarray(got))) == pytest.approx(oracle(y_true, y_pred), rel=1e-12)
+
+    def analytic(g, p):
+        v = bprop.Variable(p)
+        with bprop.GradientTape() as tape:
+            total = bprop.reduce_sum(fn(y_true, v) * w)
+        return np.asarray(tape.gradient(total, v)) * g
+
+    gradcheck(lambda p: np.sum(w * np.asarray(fn(y_true, p))), [y_pred], analytic,
+              rtol=1e-6, atol=1e-9)
+
+
+def test_a_per_sample_loss_weights_the_gradient_of_a_tensor_target():
+    w = np.array([1.0, -2.0, 0.5, 4.0])
+    for fn in (bprop.keras.losses.mean_squared_error,
+               lambda t, p: bprop.keras.losses.categorical_crossentropy(t, p, from_logits=True)):
+        def analytic(g, t):
+            v = bprop.Variable(t)
+            with bprop.GradientTape() as tape:
+                total = bprop.reduce_sum(fn(v, LOGITS) * w)
+            return np.asarray(tape.gradient(total, v)) * g
+
+        gradcheck(lambda t: np.sum(w * np.asarray(fn(t, LOGITS))), [TARGETS], analytic,
+                  rtol=1e-6, atol=1e-9)

@@ -649,3 +649,15 @@ def test_the_keras_child_trains_keras_itself(tmp_path):
                                          "repeats": 3, "seed": 0})
     assert len(out["seconds"]) == 3 and all(t > 0 for t in out["seconds"])
     assert out["test_accuracy"] > 0.3
+
+
+@pytest.mark.parametrize("python,words", [
+    ("/nonexistent/bin/python", "No such file"),
+    (None, "printed no result line"),  # an interpreter that prints nothing
+])
+def test_a_keras_interpreter_that_gives_no_result_is_left_out(tmp_path, python, words):
+    python = python or _fake_keras_python(tmp_path, "print('hello')")
+    spec = bench_training.MLPSpec(hidden=(4,), batch_size=8)
+    rows = bench_training.run(models=(spec,), threads=(1,), fraction=0.5, repeats=1,
+                              use_torch=False, data=tiny_data(), keras_interpreter=python)
+    assert words in rows[0]["keras_error"] and "keras" not in rows[0]["results"]

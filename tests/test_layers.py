@@ -314,3 +314,23 @@ def test_trainable_is_set_on_every_layer_inside_as_keras_does():
     block = Block()
     block.trainable = False
     assert block.dense.trainable is False
+
+
+def test_a_nested_models_own_flag_decides_which_plan_trains():
+    # The flags of the inner layers can read True while the inner model itself
+    # is frozen; the train plan must follow the weights that actually train.
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 3)), rng.normal(size=(64, 2))
+    inner = bprop.Sequential([Dense(4, input_shape=(3,)), Dense(4)], dtype="float64")
+    model = bprop.Sequential([inner, Dense(2)], dtype="float64")
+    model.compile("sgd", "mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    inner.trainable = False
+    for layer in inner.layers:
+        layer.trainable = True  # the inner model stays frozen
+    before = inner.get_weights()
+    model.fit(x, y, epochs=1, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, inner.get_weights()))
+    inner.trainable = True  # the layers' flags do not change; the trained weights do
+    model.fit(x, y, epochs=1, verbose=0)
+    assert not any(np.array_equal(a, b) for a, b in zip(before, inner.get_weights()))

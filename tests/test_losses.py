@@ -268,3 +268,41 @@ def test_a_loss_function_reads_extra_target_columns_and_labels_meet_one_unit_out
     assert value == pytest.approx(np.mean((y[:, 0] - pred) ** 2), rel=1e-12)
     np.testing.assert_allclose(float(model.compiled_loss(y[:, 0], pred[:, None])),
                                np.mean((y[:, 0] - pred) ** 2), rtol=1e-12)
+
+
+def test_a_loss_function_keeps_the_target_form_it_was_first_given():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(64, 8)).astype("float32")
+    labels = rng.integers(0, 3, 64)
+
+    def either(y_true, y_pred):  # takes labels or one-hot rows
+        if len(y_true.shape) == 2 and y_true.shape[-1] == 3:
+            return bprop.keras.losses.categorical_crossentropy(y_true, y_pred)
+        return bprop.keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    model = _classifier(either)
+    # fit's y decides, not the validation data prepared after it
+    with pytest.raises(ValueError, match=r"y_val: the loss function 'either' was first given "
+                                         r"targets shaped like the output and now class labels"):
+        model.fit(x, np.eye(3)[labels], epochs=1, verbose=0, validation_data=(x, labels))
+    model = _classifier(either)
+    model.fit(x, labels, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"y: .* first given class labels and now targets "
+                                         r"shaped like the output of shape \(64, 3\)"):
+        model.evaluate(x, np.eye(3)[labels], verbose=0)
+
+
+def test_class_weight_with_a_loss_function_on_integer_labels():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(96, 8)).astype("float32")
+    y = rng.integers(0, 3, 96)
+
+    def sparse_ce(y_true, y_pred):
+        return bprop.keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    runs = []
+    for loss in ("sparse_categorical_crossentropy", sparse_ce):
+        model = _classifier(loss)
+        runs.append(model.fit(x, y, epochs=2, batch_size=32, verbose=0, shuffle=False,
+                              class_weight={0: 3.0, 2: 0.5}).history["loss"])
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-6)

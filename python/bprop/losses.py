@@ -279,8 +279,9 @@ def _per_sample(loss, y_true, y_pred):
     """Keras loss functions return the per-sample losses (before reduction):
     each row's value from the loss kernel's NumPy twin."""
     autodiff = _as_tensor_input(y_pred)
-    if autodiff is not None:
-        return loss._tensor_loss(autodiff, y_true, y_pred)
+    if autodiff is not None:  # each sample's loss, differentiable
+        kw = {} if isinstance(loss, _RegressionLoss) else {"from_logits": loss.from_logits}
+        return getattr(autodiff, loss.fn_name)(y_true, y_pred, per_sample=True, **kw)
     from .reference import per_row_losses
 
     y_arr, t = loss._prepare_arrays(y_true, y_pred)
@@ -355,6 +356,10 @@ def get(identifier):
         "got %r" % (", ".join(sorted(_BY_NAME)), identifier))
 
 
+def _target_form(labels):
+    return "class labels" if labels else "targets shaped like the output"
+
+
 class LossFunctionWrapper(Loss):
     """``fn(y_true, y_pred) -> values`` as a Loss, as Keras wraps a loss function: the
     values (per sample, or per element) are reduced by their weighted sum over their
@@ -370,6 +375,7 @@ class LossFunctionWrapper(Loss):
         self.fn_kwargs = kwargs
         self.fn_name = self.name
         self.sparse = False  # until prepare_targets sees the targets
+        self._labels_seen = None
 
     def _plan_kind(self, logits):
         return "python", self.sparse
@@ -388,8 +394,20 @@ class LossFunctionWrapper(Loss):
         if not np.all(np.isfinite(y)):  # after the cast: 1e200 overflows float32
             raise ValueError("y: contains NaN or infinity (in %s)" % np.dtype(dtype))
         out = (None,) + tuple(output_shape)
-        self.sparse = bool(len(out) > 1 and out[-1] > 1
-                           and (y.ndim < len(out) or (y.ndim == len(out) and y.shape[-1] == 1)))
+        labels = bool(len(out) > 1 and out[-1] > 1
+                      and (y.ndim < len(out) or (y.ndim == len(out) and y.shape[-1] == 1)))
+        # Decided by the first targets (fit's y, before any validation data) and
+        # kept, as Keras builds its metrics once: the plans and "accuracy" read
+        # the targets that way from then on.
+        if self._labels_seen is None:
+            self._labels_seen = labels
+            self.sparse = labels
+        elif labels != self._labels_seen:
+            raise ValueError(
+                "y: the loss function %r was first given %s and now %s of shape %s; the "
+                "metrics read the targets one way, so pass them in one form (or compile "
+                "again)" % (self.name, _target_form(self._labels_seen),
+                            _target_form(labels), y.shape))
         return y
 
     @staticmethod

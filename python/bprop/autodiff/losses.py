@@ -1,4 +1,7 @@
-"""Keras losses on tensors: each returns a scalar Tensor, the mean over the batch.
+"""Keras losses on tensors: each returns a scalar Tensor, the mean over the batch
+(what a loss object returns), or with ``per_sample=True`` each sample's loss,
+shaped like ``y_pred`` without its last axis (what Keras' loss functions
+``keras.losses.sparse_categorical_crossentropy``, ... return).
 
 Every loss runs the same loss kernel as the compiled step of ``fit`` and a
 loss object called on arrays (``bprop.engine.objective.LOSS_KERNELS``: the
@@ -89,45 +92,62 @@ def _target_grad(kind, p2, t2, g_pred):
         return (-(np.log(pc) - np.log1p(-pc)) / n).astype(p2.dtype)
 
 
-def _kernel_loss(opname, kind, targets, t_src, p, p_src):
+def _kernel_loss(opname, kind, targets, t_src, p, p_src, per_sample=False):
     """A loss op: the kernel's value, its gradient kernel for y_pred, and the
     target gradient for a tracked y_true.  ``targets``: labels (rows,) or an
-    array shaped like ``p``."""
+    array shaped like ``p``.  ``per_sample``: each row's loss, shaped like
+    ``p`` without its last axis (Keras' loss functions), not their mean."""
     value_kernel, grad_kernel = (getattr(backend(), name) for name in LOSS_KERNELS[kind])
     p2 = _rows(np.asarray(p))
     t2 = targets if targets.dtype.kind in "iu" else _rows(targets)
-    value = np.asarray(value_kernel(p2, t2), dtype=p.dtype)
+    if per_sample:
+        from ..reference import per_row_losses
+
+        value = per_row_losses(kind, p2, t2).astype(p.dtype).reshape(p.shape[:-1])
+    else:
+        value = np.asarray(value_kernel(p2, t2), dtype=p.dtype)
 
     def backward(dy, needs):
-        scale = p.dtype.type(dy)
-        g_pred = grad_kernel(p2, t2)
+        if per_sample:
+            # Row r's loss weighted by dy[r]: the kernels' row weights (they
+            # divide by the row count, so it is put back).
+            weights = np.asarray(dy, dtype=np.float64).reshape(-1) * p2.shape[0]
+            g_pred = grad_kernel(p2, t2, sample_weight=weights)
+            scale = p.dtype.type(1)
+        else:
+            weights = None
+            scale = p.dtype.type(dy)
+            g_pred = grad_kernel(p2, t2)
         g_true = None
         if needs[0]:
-            g_true = (_target_grad(kind, p2, t2, g_pred) * scale).reshape(t_src.shape)
+            g_true = _target_grad(kind, p2, t2, g_pred)
+            if weights is not None and kind not in ("mse", "mae"):  # those follow g_pred
+                g_true = g_true * weights.astype(p.dtype)[:, None]
+            g_true = (g_true * scale).reshape(t_src.shape)
         return g_true, (g_pred * scale).reshape(p.shape) if needs[1] else None
 
     return result(opname, [t_src, p_src], value, backward)
 
 
-def _dense_loss(opname, kind, y_true, y_pred):
+def _dense_loss(opname, kind, y_true, y_pred, per_sample=False):
     dtype = _pred_dtype(y_pred, opname)
     _, (t, p), src = prepare(opname, ("y_true", "y_pred"), (_data(y_true, dtype, opname), y_pred))
     t = _same_shape(t, p, opname)
-    return _kernel_loss(opname, kind, np.asarray(t), src[0], p, src[1])
+    return _kernel_loss(opname, kind, np.asarray(t), src[0], p, src[1], per_sample)
 
 
-def mean_squared_error(y_true, y_pred):
+def mean_squared_error(y_true, y_pred, per_sample=False):
     """Mean over all elements of ``(y_true - y_pred)^2`` (Keras: mean over the
     last axis, then over the batch; the same number)."""
-    return _dense_loss("mean_squared_error", "mse", y_true, y_pred)
+    return _dense_loss("mean_squared_error", "mse", y_true, y_pred, per_sample)
 
 
-def mean_absolute_error(y_true, y_pred):
+def mean_absolute_error(y_true, y_pred, per_sample=False):
     """Mean over all elements of ``|y_true - y_pred|``."""
-    return _dense_loss("mean_absolute_error", "mae", y_true, y_pred)
+    return _dense_loss("mean_absolute_error", "mae", y_true, y_pred, per_sample)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False):
+def categorical_crossentropy(y_true, y_pred, from_logits=False, per_sample=False):
     """Mean over the batch of ``-sum(y_true * log(p))``; y_true one-hot or
     probabilities of y_pred's shape (batch, classes).  Without logits, y_pred
     rows are renormalised to sum to 1 and clipped, as Keras does."""
@@ -137,10 +157,10 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
     if p.ndim != 2:
         raise ValueError("%s: y_pred: expected shape (batch, classes), got %s" % (name, p.shape))
     return _dense_loss(name, "softmax_xent" if from_logits else "prob_xent",
-                       _data(y_true, dtype, name), y_pred)
+                       _data(y_true, dtype, name), y_pred, per_sample)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, per_sample=False):
     """Mean over the batch of ``-log p[label]``; y_true integer class indices of
     shape (batch,) or (batch, 1), y_pred (batch, classes).  Without logits,
     y_pred rows are renormalised to sum to 1 and clipped, as Keras does."""
@@ -150,11 +170,11 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
         raise ValueError("%s: y_pred: expected shape (batch, classes), got %s" % (name, p.shape))
     labels = check_sparse_labels(np.asarray(y_true), p.shape[0], p.shape[1], name)
     return _kernel_loss(name, "softmax_xent" if from_logits else "prob_xent", labels, None, p,
-                        src[0])
+                        src[0], per_sample)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False):
+def binary_crossentropy(y_true, y_pred, from_logits=False, per_sample=False):
     """Mean over all elements of ``-(t log p + (1 - t) log(1 - p))`` (Keras: mean
     over the last axis, then over the batch; the same number)."""
     return _dense_loss("binary_crossentropy", "binary_xent" if from_logits else "binary_xent_probs",
-                       y_true, y_pred)
+                       y_true, y_pred, per_sample)

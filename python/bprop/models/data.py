@@ -113,8 +113,8 @@ def class_weight_to_sample_weight(class_weight, targets, loss, sample_weight):
         if not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
             raise ValueError("class_weight: weight of class %r must be a finite number >= 0, "
                              "got %r" % (key, value))
-    if loss.sparse:
-        labels = targets.reshape(targets.shape[0], -1)[:, 0]
+    if loss.sparse:  # integer labels (a loss function's: in the model's float dtype)
+        labels = np.rint(targets.reshape(targets.shape[0], -1)[:, 0]).astype(np.int64)
     elif targets.ndim >= 2 and targets.shape[-1] > 1:
         labels = np.argmax(targets.reshape(targets.shape[0], -1), axis=1)
     else:

@@ -67,7 +67,10 @@ def plan_key(model, purpose, executor):
     layers = model._plan_layers()
     key = [purpose, executor, id(model._backend), model._dtype.str, model._sample_shape,
            tuple((id(layer), layer.trainable) for layer in layers),
-           tuple(v.trainable for v in model.weights)]
+           tuple(v.trainable for v in model.weights),
+           # which weights train (a nested model's own flag is not among its
+           # layers' flags above)
+           tuple(id(v) for v in model.trainable_variables)]
     if purpose != "predict":
         key.append(id(model.compiled_loss))
         key.append(model.compiled_loss.sparse)  # a loss function's: set by the targets it saw

@@ -173,35 +173,36 @@ PER_SAMPLE = {
 }
 
 
+def _weighted_sum_check(fn, w, y_true=None, y_pred=None):
+    """gradcheck of sum(w * fn(y_true, y_pred)) through the tape, with respect to
+    whichever of y_true / y_pred is None in the call (the other is data)."""
+    wrt_true = y_true is None
+    x = TARGETS if wrt_true else y_pred
+
+    def call(v):
+        return fn(v, LOGITS) if wrt_true else fn(y_true, v)
+
+    def analytic(g, a):
+        v = bprop.Variable(a)
+        with bprop.GradientTape() as tape:
+            total = bprop.reduce_sum(call(v) * w)
+        return np.asarray(tape.gradient(total, v)) * g
+
+    gradcheck(lambda a: np.sum(w * np.asarray(call(a))), [x], analytic, rtol=1e-6, atol=1e-9)
+
+
 @pytest.mark.parametrize("name", sorted(PER_SAMPLE))
 def test_keras_loss_functions_give_each_samples_loss_under_a_tape(name, backend):
     fn = PER_SAMPLE[name]
     _, y_true, y_pred, oracle = CASES[name]
-    w = np.array([0.5, -1.0, 2.0, 3.0])
     got = fn(y_true, bprop.constant(y_pred))
     assert isinstance(got, bprop.Tensor) and got.shape == (4,)
     np.testing.assert_allclose(np.asarray(got), np.asarray(fn(y_true, y_pred)), rtol=1e-12)
     assert float(np.mean(np.asarray(got))) == pytest.approx(oracle(y_true, y_pred), rel=1e-12)
-
-    def analytic(g, p):
-        v = bprop.Variable(p)
-        with bprop.GradientTape() as tape:
-            total = bprop.reduce_sum(fn(y_true, v) * w)
-        return np.asarray(tape.gradient(total, v)) * g
-
-    gradcheck(lambda p: np.sum(w * np.asarray(fn(y_true, p))), [y_pred], analytic,
-              rtol=1e-6, atol=1e-9)
+    _weighted_sum_check(fn, np.array([0.5, -1.0, 2.0, 3.0]), y_true=y_true, y_pred=y_pred)
 
 
 def test_a_per_sample_loss_weights_the_gradient_of_a_tensor_target():
-    w = np.array([1.0, -2.0, 0.5, 4.0])
     for fn in (bprop.keras.losses.mean_squared_error,
                lambda t, p: bprop.keras.losses.categorical_crossentropy(t, p, from_logits=True)):
-        def analytic(g, t):
-            v = bprop.Variable(t)
-            with bprop.GradientTape() as tape:
-                total = bprop.reduce_sum(fn(v, LOGITS) * w)
-            return np.asarray(tape.gradient(total, v)) * g
-
-        gradcheck(lambda t: np.sum(w * np.asarray(fn(t, LOGITS))), [TARGETS], analytic,
-                  rtol=1e-6, atol=1e-9)
+        _weighted_sum_check(fn, np.array([1.0, -2.0, 0.5, 4.0]))  # d/d y_true at LOGITS

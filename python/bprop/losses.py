@@ -53,6 +53,19 @@ def _as_tensor_input(y_pred):
     return None
 
 
+def _require_numeric(y):
+    if y.dtype.kind not in "fiub":
+        raise TypeError("y: expected numbers, got dtype %s" % y.dtype)
+
+
+def _finite_in(y, dtype):
+    """``y`` as a C-contiguous array of ``dtype``, refused unless finite after the cast."""
+    y = np.ascontiguousarray(y, dtype=dtype)
+    if not np.all(np.isfinite(y)):  # after the cast: 1e200 overflows float32
+        raise ValueError("y: contains NaN or infinity (in %s)" % np.dtype(dtype))
+    return y
+
+
 def _rows(a):
     """View an output (batch, ..., k) as 2-D rows (rows, k)."""
     return a.reshape(1, -1) if a.ndim < 2 else a.reshape(-1, a.shape[-1])
@@ -92,20 +105,13 @@ class Loss:
         to (n, 1) for one-unit outputs, as Keras does.
         """
         y = np.asarray(y)
-        if y.dtype.kind not in "fiub":
-            raise TypeError("y: expected numbers, got dtype %s" % y.dtype)
+        _require_numeric(y)
         n = y.shape[0] if y.ndim else 0
         expected = (n,) + tuple(output_shape)
-        if y.shape != expected:
-            if y.size == int(np.prod(expected)):
-                y = y.reshape(expected)
-            else:
-                raise ValueError("y: expected shape %s to match the model output, got %s"
-                                 % ((None,) + tuple(output_shape), y.shape))
-        y = np.ascontiguousarray(y, dtype=dtype)
-        if not np.all(np.isfinite(y)):  # after the cast: 1e200 overflows float32
-            raise ValueError("y: contains NaN or infinity (in %s)" % np.dtype(dtype))
-        return y
+        if y.shape != expected and y.size != int(np.prod(expected)):
+            raise ValueError("y: expected shape %s to match the model output, got %s"
+                             % ((None,) + tuple(output_shape), y.shape))
+        return _finite_in(y.reshape(expected), dtype)
 
     def _target_dtype(self, dtype):
         return dtype
@@ -158,8 +164,9 @@ class Loss:
         return y_pred, self.prepare_targets(y_true, y_pred.shape[1:],
                                             self._target_dtype(y_pred.dtype))
 
-    def _tensor_loss(self, autodiff, y_true, y_pred):
-        return getattr(autodiff, self.fn_name)(y_true, y_pred, from_logits=self.from_logits)
+    def _tensor_loss(self, autodiff, y_true, y_pred, per_sample=False):
+        return getattr(autodiff, self.fn_name)(y_true, y_pred, from_logits=self.from_logits,
+                                               per_sample=per_sample)
 
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits, "reduction": self.reduction}
@@ -178,8 +185,8 @@ class _RegressionLoss(Loss):
     def __init__(self, reduction="sum_over_batch_size", name=None):
         super().__init__(False, reduction, name)
 
-    def _tensor_loss(self, autodiff, y_true, y_pred):
-        return getattr(autodiff, self.fn_name)(y_true, y_pred)
+    def _tensor_loss(self, autodiff, y_true, y_pred, per_sample=False):
+        return getattr(autodiff, self.fn_name)(y_true, y_pred, per_sample=per_sample)
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction}
@@ -280,8 +287,7 @@ def _per_sample(loss, y_true, y_pred):
     each row's value from the loss kernel's NumPy twin."""
     autodiff = _as_tensor_input(y_pred)
     if autodiff is not None:  # each sample's loss, differentiable
-        kw = {} if isinstance(loss, _RegressionLoss) else {"from_logits": loss.from_logits}
-        return getattr(autodiff, loss.fn_name)(y_true, y_pred, per_sample=True, **kw)
+        return loss._tensor_loss(autodiff, y_true, y_pred, per_sample=True)
     from .reference import per_row_losses
 
     y_arr, t = loss._prepare_arrays(y_true, y_pred)
@@ -374,8 +380,11 @@ class LossFunctionWrapper(Loss):
         self.fn = fn
         self.fn_kwargs = kwargs
         self.fn_name = self.name
-        self.sparse = False  # until prepare_targets sees the targets
-        self._labels_seen = None
+        self._labels_seen = None  # class labels or not: decided by the first targets
+
+    @property
+    def sparse(self):
+        return bool(self._labels_seen)
 
     def _plan_kind(self, logits):
         return "python", self.sparse
@@ -385,14 +394,11 @@ class LossFunctionWrapper(Loss):
         """``y`` as Keras hands it to a loss function: the user's array, one row per
         sample, of any shape (labels, one-hot rows, extra columns the function
         reads), in the model's float ``dtype``.  As Keras decides "accuracy" from
-        the shapes, ``self.sparse`` records whether these are class labels:
+        the shapes, ``sparse`` says whether the first targets were class labels:
         of lower rank than the output, or one column against several classes."""
         y = np.asarray(y)
-        if y.dtype.kind not in "fiub":
-            raise TypeError("y: expected numbers, got dtype %s" % y.dtype)
-        y = np.ascontiguousarray(y, dtype=dtype)
-        if not np.all(np.isfinite(y)):  # after the cast: 1e200 overflows float32
-            raise ValueError("y: contains NaN or infinity (in %s)" % np.dtype(dtype))
+        _require_numeric(y)
+        y = _finite_in(y, dtype)
         out = (None,) + tuple(output_shape)
         labels = bool(len(out) > 1 and out[-1] > 1
                       and (y.ndim < len(out) or (y.ndim == len(out) and y.shape[-1] == 1)))
@@ -401,7 +407,6 @@ class LossFunctionWrapper(Loss):
         # the targets that way from then on.
         if self._labels_seen is None:
             self._labels_seen = labels
-            self.sparse = labels
         elif labels != self._labels_seen:
             raise ValueError(
                 "y: the loss function %r was first given %s and now %s of shape %s; the "

@@ -13,7 +13,8 @@ NumPy MLP (``numpy_mlp.py``), a plain PyTorch loop when PyTorch is installed,
 scikit-learn's MLPClassifier when it is, and Keras itself when an
 interpreter with Keras is found (``keras_mlp.py``, in a process of its own:
 this one's, or the one ``--keras-python`` / ``BPROP_BENCH_KERAS_PYTHON``
-names, which may be another virtual environment).  Data: Fashion-MNIST from the local copy found by
+names, which may be another virtual environment).  Data: Fashion-MNIST from
+the local copy found by
 ``bprop.datasets.fashion_mnist.load_data(download=False)`` (Debian's
 ``dataset-fashion-mnist``), else synthetic data of the same shape (60,000 x
 784 in [0, 1), labels from a random linear teacher); every row says which.
@@ -278,6 +279,13 @@ def sklearn_available():
     return True
 
 
+def _timed_result(seconds, scale, test_accuracy):
+    """One implementation's entry: the median of its timed calls, scaled to an epoch."""
+    median = float(np.median(seconds))
+    return {"median_s": median, "epoch_s": median * scale, "samples": [t * scale for t in seconds],
+            "test_accuracy": test_accuracy}
+
+
 def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BACKENDS,
                 torch=None, seed=0, clock=None, keras: Optional[KerasRunner] = None) -> Dict:
     """Seconds per epoch of ``spec`` for each implementation at ``threads`` threads.
@@ -343,24 +351,17 @@ def bench_model(spec: MLPSpec, data, threads, fraction=1.0, repeats=1, impls=BAC
                 trainer.train(x_part[:n_warm], y_part[:n_warm])
                 for _ in range(repeats):
                     timed(impl)
-        results = {}
-        for impl, trainer in trainers.items():
-            median = float(np.median(times[impl]))
-            results[impl] = {"median_s": median, "epoch_s": median * scale,
-                             "samples": [t * scale for t in times[impl]],
-                             "test_accuracy": trainer.accuracy(x_test, y_test)}
+        results = {impl: _timed_result(times[impl], scale, trainer.accuracy(x_test, y_test))
+                   for impl, trainer in trainers.items()}
     keras_error = None
     try:
         out = keras.run(spec, threads, n, n_warm, repeats, seed) if keras is not None else None
     except KerasFailed as exc:
         out, keras_error = None, str(exc)
     if out is not None:
-        median = float(np.median(out["seconds"]))
-        results["keras"] = {"median_s": median, "epoch_s": median * scale,
-                            "samples": [t * scale for t in out["seconds"]],
-                            "test_accuracy": out["test_accuracy"],
-                            "version": "Keras %s / %s %s" % (out["keras_version"], out["backend"],
-                                                             out["backend_version"] or "")}
+        results["keras"] = dict(_timed_result(out["seconds"], scale, out["test_accuracy"]),
+                                version="Keras %s / %s %s" % (out["keras_version"], out["backend"],
+                                                              out["backend_version"] or ""))
 
     row = {
         "bench": "training", "model": spec.label, "batch_size": spec.batch_size,

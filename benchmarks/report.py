@@ -107,9 +107,8 @@ def training_table(rows: Sequence[Dict]) -> str:
     headers = ["model", "batch", "threads", "core s/epoch", "NumPy s/epoch",
                "NumPy MLP s/epoch"] + (["torch s/epoch"] if torch else []) + (
         ["sklearn s/epoch"] if sklearn else []) + (["Keras s/epoch"] if keras else []) + [
-        "core/NumPy", "core vs NumPy MLP",
-                                                   "core acc %", "NumPy acc %", "target",
-                                                   "met", "timed on"]
+        "core/NumPy", "core vs NumPy MLP", "core acc %", "NumPy acc %", "target", "met",
+        "timed on"]
     body = []
     for r in rows:
         res = r["results"]

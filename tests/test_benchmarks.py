@@ -580,13 +580,14 @@ def _fake_keras_python(tmp_path, body):
 
 
 def test_keras_rows_come_from_a_process_of_their_own(tmp_path):
-    # The fake child reports the shapes it was handed and three call times.
+    # The fake child writes down the data and job it was handed, and reports
+    # three call times.
     python = _fake_keras_python(tmp_path, (
         "x = np.load(os.path.join(data_dir, 'x_train.npy'))\n"
-        "open(os.path.join(%r, 'calls'), 'a').write('1')\n"
+        "open(os.path.join(%r, 'calls'), 'a').write(json.dumps([x.shape, job]) + '\\n')\n"
         "print(json.dumps({'seconds': [0.5, 0.1, 0.3], 'test_accuracy': 0.75,\n"
-        "    'keras_version': '9.9', 'backend': 'fake', 'backend_version': None,\n"
-        "    'rows': x.shape[0], 'job': job}))") % str(tmp_path))
+        "    'keras_version': '9.9', 'backend': 'fake', 'backend_version': None}))")
+        % str(tmp_path))
     spec = bench_training.MLPSpec(hidden=(4,), batch_size=8)
     data = tiny_data()
     runner = bench_training.KerasRunner(python, data)
@@ -601,7 +602,12 @@ def test_keras_rows_come_from_a_process_of_their_own(tmp_path):
     assert keras["test_accuracy"] == 0.75 and keras["version"] == "Keras 9.9 / fake "
     assert row["keras_ratio"] == pytest.approx(0.6 / row["results"]["core"]["epoch_s"])
     assert row["keras_error"] is None
-    assert (tmp_path / "calls").read_text() == "1"
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert len(calls) == 1
+    shape, job = json.loads(calls[0])
+    assert shape == [64, 784]  # the whole training set; the child times the first 32 rows
+    assert job == {"hidden": [4], "batch_size": 8, "threads": 1, "timed_samples": 32,
+                   "warm_samples": 32, "repeats": 3, "seed": 0}
     md = report.training_table([row])
     assert "Keras s/epoch" in md and re.search(r"\|\s+0\.600 \|", md)
 
